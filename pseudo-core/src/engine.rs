@@ -1,0 +1,407 @@
+//! The engine: verifies a token, then pseudonymises, re-pseudonymises or reverses a batch.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+
+use ring::hmac;
+use zeroize::Zeroizing;
+
+use crate::config::{Method, ProjectConfig, SourceRef, Timestamp, Treatment};
+use crate::error::{Error, ErrorKind, Result};
+use crate::keys::{Keyring, VerifyingKey};
+use crate::token::{Grant, TokenType, Validation, Verifier};
+use crate::transform::derive::{derive, domain_level1, domain_level2, kdf_info, Purpose};
+use crate::transform::envelope::{Header, Mode};
+use crate::transform::{self, Backward, BatchOutput, Forward, ForwardCipher, ItemLimits, Plan, SharedKey, SourceCheck};
+
+/// The two endpoints of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `POST /api/request-psn`: accepts `psn` and `sec` tokens.
+    Pseudonymise,
+    /// `POST /api/request-psn-rev`: accepts `rev` tokens.
+    Reverse,
+}
+
+impl Operation {
+    /// `pseudonymise` or `reverse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Pseudonymise => "pseudonymise",
+            Operation::Reverse => "reverse",
+        }
+    }
+
+    fn accepts(self, t: TokenType) -> bool {
+        match self {
+            Operation::Pseudonymise => matches!(t, TokenType::Psn | TokenType::Sec),
+            Operation::Reverse => t == TokenType::Rev,
+        }
+    }
+}
+
+/// What happens when some items of a batch fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchMode {
+    /// Any failed item fails the whole batch ([`ErrorKind::BatchFailed`]); nothing is returned.
+    #[default]
+    Strict,
+    /// Every item gets its own result.
+    PerItem,
+}
+
+/// Size limits. Past any of them the whole request is refused and nothing is processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body on the wire. Default 64 MiB.
+    pub max_body_bytes: usize,
+    /// Most items in one batch. Default 1 000 000.
+    pub max_items: usize,
+    /// Longest original value, in UTF-8 bytes. Default 1024. Pseudonyms given as input may be up
+    /// to `4 × max_item_bytes + 256` bytes (room for the envelope and the text encoding).
+    pub max_item_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 64 << 20, max_items: 1_000_000, max_item_bytes: 1024 }
+    }
+}
+
+impl Limits {
+    /// The longest pseudonym accepted as input.
+    pub fn max_pseudonym_bytes(&self) -> usize {
+        self.max_item_bytes.saturating_mul(4).saturating_add(256)
+    }
+}
+
+/// Engine options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Token verification options.
+    pub validation: Validation,
+    /// Size limits.
+    pub limits: Limits,
+    /// Run large batches on every core (default true).
+    pub parallel: bool,
+}
+
+impl EngineOptions {
+    /// Defaults for tokens from `issuer` to `audience`.
+    pub fn new(issuer: &str, audience: &str) -> Self {
+        EngineOptions { validation: Validation::new(issuer, audience), limits: Limits::default(), parallel: true }
+    }
+}
+
+/// The token lifecycle as the engine sees it: a host's registry implements it.
+pub trait TokenStatus: Send + Sync {
+    /// Refuses a revoked or deleted token (`ErrorKind::Revoked`).
+    fn check(&self, grant: &Grant, now: Timestamp) -> Result<()>;
+    /// Notes that the token was used successfully at `now` (once per call, not per value).
+    fn record_use(&self, _grant: &Grant, _now: Timestamp) {}
+}
+
+/// One engine call, for the host's audit log. Never holds a data value or a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// When the call was made.
+    pub time: Timestamp,
+    /// The token id, when the token verified.
+    pub jti: Option<String>,
+    /// The token holder, when the token verified.
+    pub subject: Option<String>,
+    /// The project, when the token verified.
+    pub project: Option<String>,
+    /// The endpoint called.
+    pub operation: Operation,
+    /// Number of items in the batch.
+    pub items: usize,
+    /// Number of items that failed (per-item mode).
+    pub failed_items: usize,
+    /// `None` on success, else the error kind.
+    pub error: Option<ErrorKind>,
+}
+
+/// Receives audit events; a host provides it.
+pub trait AuditSink: Send + Sync {
+    /// Records one event. Must not block for long: it runs on the caller's thread.
+    fn record(&self, event: &AuditEvent);
+}
+
+const MAX_CACHED_KEYS: usize = 4096;
+
+/// The pseudonymisation engine. `Send + Sync`: share one across threads.
+pub struct Engine {
+    verifier: Verifier,
+    keyring: RwLock<Keyring>,
+    cache: Mutex<HashMap<Vec<u8>, SharedKey>>,
+    options: EngineOptions,
+    status: Option<Arc<dyn TokenStatus>>,
+    audit: Option<Arc<dyn AuditSink>>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("verifier", &self.verifier)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn mode_of(cfg: &ProjectConfig) -> Mode {
+    match (cfg.method, cfg.treatment) {
+        (Method::Reversible, Treatment::Same) => Mode::SivSame,
+        (Method::Reversible, Treatment::Different) => Mode::SivRandom,
+        (Method::NotReversible, Treatment::Same) => Mode::Hmac,
+        (Method::NotReversible, Treatment::Different) => Mode::Random,
+    }
+}
+
+impl Engine {
+    /// An engine holding `keyring`, trusting tokens signed by `verifying_keys`.
+    pub fn new(keyring: Keyring, verifying_keys: &[VerifyingKey], options: EngineOptions) -> Result<Self> {
+        let verifier = Verifier::new(verifying_keys, options.validation.clone())?;
+        let engine = Engine {
+            verifier,
+            keyring: RwLock::new(keyring),
+            cache: Mutex::new(HashMap::new()),
+            options,
+            status: None,
+            audit: None,
+        };
+        engine.advance_keys(Timestamp::now());
+        Ok(engine)
+    }
+
+    /// Consults `status` on every call (revocation, last use).
+    pub fn with_token_status(mut self, status: Arc<dyn TokenStatus>) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sends an [`AuditEvent`] for every call to `sink`.
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Steps every key chain forward to the day of `now`, erasing earlier chain secrets and every
+    /// cached key. Runs by itself at start and on every call; returns whether the keys changed,
+    /// in which case the host should persist [`Engine::export_keyring`].
+    pub fn advance_keys(&self, now: Timestamp) -> bool {
+        let today = now.day();
+        if self.keyring.read().map(|k| k.chain_day() >= today).unwrap_or(false) {
+            return false;
+        }
+        let Ok(mut ring) = self.keyring.write() else { return false };
+        if !ring.advance_to(today) {
+            return false;
+        }
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
+        true
+    }
+
+    /// The current key material, serialised (see [`Keyring::to_bytes`]). Secret.
+    pub fn export_keyring(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let ring = self.keyring.read().map_err(|_| Error::new(ErrorKind::Internal, "keyring lock poisoned"))?;
+        Ok(ring.to_bytes())
+    }
+
+    /// Verifies `token` for `op` now.
+    pub fn verify(&self, token: &str, op: Operation) -> Result<Grant> {
+        self.verify_at(token, op, Timestamp::now())
+    }
+
+    /// Verifies `token` for `op` at `now`: signature, claims, operation, revocation.
+    pub fn verify_at(&self, token: &str, op: Operation, now: Timestamp) -> Result<Grant> {
+        let grant = self.verifier.verify(token, now)?;
+        if !op.accepts(grant.token_type) {
+            return Err(Error::new(
+                ErrorKind::WrongOperation,
+                format!("a {} token cannot be used to {}", grant.token_type.as_str(), op.as_str()),
+            ));
+        }
+        if let Some(s) = &self.status {
+            s.check(&grant, now)?;
+        }
+        Ok(grant)
+    }
+
+    /// Pseudonymises `values` with a `psn` or `sec` token (strict: any bad item fails the batch).
+    pub fn pseudonymise<S: AsRef<str> + Sync>(&self, token: &str, values: &[S]) -> Result<Vec<String>> {
+        self.call(Operation::Pseudonymise, token, values, BatchMode::Strict, Timestamp::now())?
+            .into_strings()
+            .map_err(Error::batch)
+    }
+
+    /// Reverses `values` with a `rev` token (strict).
+    pub fn reverse<S: AsRef<str> + Sync>(&self, token: &str, values: &[S]) -> Result<Vec<String>> {
+        self.call(Operation::Reverse, token, values, BatchMode::Strict, Timestamp::now())?
+            .into_strings()
+            .map_err(Error::batch)
+    }
+
+    /// Verifies `token` for `op`, runs the batch, notes the use and emits the audit event.
+    /// This is the one entry point of the wire handler and the bindings.
+    pub fn call<S: AsRef<str> + Sync>(
+        &self,
+        op: Operation,
+        token: &str,
+        values: &[S],
+        mode: BatchMode,
+        now: Timestamp,
+    ) -> Result<BatchOutput> {
+        let mut grant_seen: Option<Grant> = None;
+        let result = self.verify_at(token, op, now).and_then(|g| {
+            let out = self.transform_at(&g, values, mode, now);
+            grant_seen = Some(g);
+            out
+        });
+        if let (Ok(_), Some(g), Some(s)) = (&result, &grant_seen, &self.status) {
+            s.record_use(g, now);
+        }
+        if let Some(sink) = &self.audit {
+            let failed = result.as_ref().map(|o| o.failures().len()).unwrap_or(0);
+            sink.record(&AuditEvent {
+                time: now,
+                jti: grant_seen.as_ref().map(|g| g.jti.clone()),
+                subject: grant_seen.as_ref().map(|g| g.subject.clone()),
+                project: grant_seen.as_ref().map(|g| g.project.as_str().to_owned()),
+                operation: op,
+                items: values.len(),
+                failed_items: failed,
+                error: result.as_ref().err().map(Error::kind),
+            });
+        }
+        result
+    }
+
+    /// Runs the batch a verified grant allows: `psn` → level 1, `sec` → level 2, `rev` → reverse.
+    pub fn transform_at<S: AsRef<str> + Sync>(
+        &self,
+        grant: &Grant,
+        values: &[S],
+        mode: BatchMode,
+        now: Timestamp,
+    ) -> Result<BatchOutput> {
+        let limits = &self.options.limits;
+        if values.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidInput, "the batch is empty"));
+        }
+        if values.len() > limits.max_items {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("the batch has {} items; the limit is {}", values.len(), limits.max_items),
+            ));
+        }
+        if now >= grant.expires_at.saturating_add(self.options.validation.leeway) {
+            return Err(Error::new(ErrorKind::Expired, "the token has expired"));
+        }
+        if grant.token_type == TokenType::Rev && now >= grant.config.retention_end {
+            return Err(Error::new(ErrorKind::RetentionEnded, "the project's retention has ended: reversal is refused"));
+        }
+        self.advance_keys(now);
+        let plan = self.plan(grant)?;
+        let item_limits = ItemLimits {
+            max_value_bytes: limits.max_item_bytes,
+            max_pseudonym_bytes: limits.max_pseudonym_bytes(),
+        };
+        let out = transform::run(&plan, item_limits, values, self.options.parallel)?;
+        if mode == BatchMode::Strict && !out.failures().is_empty() {
+            return Err(Error::batch(out.failures().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn cached_key(&self, ring: &Keyring, version: u16, purpose: Purpose, level: u8, domain: &[u8], day: Option<i64>) -> Result<SharedKey> {
+        let info = kdf_info(purpose, level, domain, version, day);
+        if let Some(k) = self.cache.lock().ok().and_then(|c| c.get(&info).cloned()) {
+            return Ok(k);
+        }
+        let key = ring
+            .get(version)
+            .ok_or_else(|| Error::new(ErrorKind::InvalidKey, "unknown key version"))?;
+        let derived = Arc::new(derive(key, purpose, &info, day)?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= MAX_CACHED_KEYS {
+                c.clear();
+            }
+            c.insert(info, derived.clone());
+        }
+        Ok(derived)
+    }
+
+    fn forward(&self, ring: &Keyring, cfg: &ProjectConfig, level: u8, domain: Vec<u8>) -> Result<Forward> {
+        let version = ring.primary_version();
+        let mode = mode_of(cfg);
+        let day = Some(cfg.retention_end.day());
+        let cipher = match mode {
+            Mode::SivSame => ForwardCipher::Siv(self.cached_key(ring, version, Purpose::Siv, level, &domain, day)?),
+            Mode::SivRandom => ForwardCipher::SivRandom(self.cached_key(ring, version, Purpose::Siv, level, &domain, day)?),
+            Mode::Hmac => {
+                let k = self.cached_key(ring, version, Purpose::Hmac, level, &domain, None)?;
+                ForwardCipher::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &k))
+            }
+            Mode::Random => ForwardCipher::Random,
+        };
+        let header = Header { level, mode, key_version: version }.to_bytes();
+        Ok(Forward { header, domain, cipher, format: cfg.format })
+    }
+
+    fn backward(&self, ring: &Keyring, level: u8, mode: Option<Mode>, domain: Vec<u8>, retention_end: Timestamp, format: crate::config::OutputFormat) -> Result<Backward> {
+        let day = Some(retention_end.day());
+        let keys: Vec<(u16, SharedKey)> = ring
+            .versions()
+            .into_iter()
+            .filter_map(|v| self.cached_key(ring, v, Purpose::Siv, level, &domain, day).ok().map(|k| (v, k)))
+            .collect();
+        if keys.is_empty() {
+            return Err(Error::new(ErrorKind::RetentionEnded, "the retention of this project has ended: its keys were erased"));
+        }
+        Ok(Backward { level, mode, domain, keys, format })
+    }
+
+    fn plan(&self, g: &Grant) -> Result<Plan> {
+        let ring = self.keyring.read().map_err(|_| Error::new(ErrorKind::Internal, "keyring lock poisoned"))?;
+        let missing_source = || Error::new(ErrorKind::InvalidClaims, "the token names no source");
+        match g.token_type {
+            TokenType::Psn => Ok(Plan::Pseudonymise(self.forward(&ring, &g.config, 1, domain_level1(&g.project))?)),
+            TokenType::Sec => {
+                let src: &SourceRef = g.source.as_ref().ok_or_else(missing_source)?;
+                let check = match src.method {
+                    Method::Reversible => SourceCheck::Decrypt(self.backward(
+                        &ring,
+                        1,
+                        None,
+                        domain_level1(&src.project),
+                        src.retention_end,
+                        src.format,
+                    )?),
+                    Method::NotReversible => SourceCheck::Envelope { format: src.format, versions: ring.versions() },
+                };
+                let domain = domain_level2(&src.organisation, &src.project, &g.project);
+                Ok(Plan::Secondary(check, self.forward(&ring, &g.config, 2, domain)?))
+            }
+            TokenType::Rev => {
+                let domain = match g.level {
+                    1 => domain_level1(&g.project),
+                    _ => {
+                        let src = g.source.as_ref().ok_or_else(missing_source)?;
+                        domain_level2(&src.organisation, &src.project, &g.project)
+                    }
+                };
+                let mode = Some(mode_of(&g.config));
+                Ok(Plan::Reverse(self.backward(&ring, g.level, mode, domain, g.config.retention_end, g.config.format)?))
+            }
+        }
+    }
+}

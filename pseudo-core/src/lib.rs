@@ -1,0 +1,67 @@
+//! # pseudo-core
+//!
+//! A pseudonymisation engine and token authority.
+//!
+//! * The [`Authority`] holds an Ed25519 [`SigningKey`] and issues signed JWTs (`psn`, `sec`,
+//!   `rev`) that carry a project's configuration ([`ProjectConfig`]).
+//! * The [`Engine`] holds the master keys ([`Keyring`]) and the authority's [`VerifyingKey`]s.
+//!   Given a token and a batch of values it verifies the token (a [`Grant`]) and pseudonymises,
+//!   re-pseudonymises (level 2) or reverses the batch, in input order, on every core.
+//! * [`wire::handle`] speaks the INCERT API's bodies (`{"data": [...]}` or CSV).
+//!
+//! The exact construction (key derivation, AES-SIV associated data, HMAC input, envelope bytes,
+//! encodings, claims) is specified in `docs/SPEC.md` with test vectors.
+//!
+//! ```
+//! use std::time::Duration;
+//! use pseudo_core::*;
+//!
+//! # fn main() -> Result<()> {
+//! let signing = SigningKey::generate()?;
+//! let engine = Engine::new(
+//!     Keyring::new(MasterKey::generate(1)?),
+//!     &[signing.verifying_key().clone()],
+//!     EngineOptions::new("https://portal.example", "pseudo-engine"),
+//! )?;
+//! let authority = Authority::new(signing, "https://portal.example", "pseudo-engine")?;
+//! let config = ProjectConfig {
+//!     method: Method::Reversible,
+//!     retention_end: Timestamp::now().saturating_add(Duration::from_secs(365 * 86_400)),
+//!     treatment: Treatment::Same,
+//!     format: OutputFormat::Base64url,
+//! };
+//! let request = |kind| TokenRequest {
+//!     kind,
+//!     subject: "alice".into(),
+//!     organisation: OrgId::nil(),
+//!     project: ProjectId::new("cohort-2026").unwrap(),
+//!     request: "req-1".into(),
+//!     config,
+//!     lifetime: Duration::from_secs(3600),
+//! };
+//! let psn = authority.issue(&request(TokenKind::Pseudonymise))?;
+//! let rev = authority.issue(&request(TokenKind::Reverse(ReverseLevel::Level1)))?;
+//! let pseudonyms = engine.pseudonymise(psn.token(), &["Example PID 1", "Example PID 2"])?;
+//! assert_eq!(engine.reverse(rev.token(), &pseudonyms)?, ["Example PID 1", "Example PID 2"]);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod engine;
+mod error;
+mod keys;
+mod token;
+mod transform;
+pub mod wire;
+
+pub use config::{Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment, SECONDS_PER_DAY};
+pub use engine::{AuditEvent, AuditSink, BatchMode, Engine, EngineOptions, Limits, Operation, TokenStatus};
+pub use error::{Error, ErrorKind, ItemCode, ItemFailure, Result};
+pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MIN_SECRET_LEN};
+pub use token::{Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType, Validation, Verifier};
+pub use transform::BatchOutput;
+
+/// The crate version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

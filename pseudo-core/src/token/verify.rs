@@ -1,0 +1,273 @@
+//! Verification: a compact JWT in, a [`Grant`] out, or a precise [`ErrorKind`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use data_encoding::BASE64URL_NOPAD;
+use jsonwebtoken::{errors::ErrorKind as JwtKind, Algorithm, DecodingKey};
+
+use super::claims::{Claims, JwtHeader, TokenType};
+use super::valid_text;
+use crate::config::{Method, OrgId, ProjectConfig, ProjectId, SourceRef, Timestamp};
+use crate::error::{Error, ErrorKind, Result};
+use crate::keys::VerifyingKey;
+
+/// Verification options. [`Validation::new`] gives the secure defaults; each field says its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// The only accepted `iss`. Required.
+    pub issuer: String,
+    /// The only accepted `aud` (a single string, not an array). Required.
+    pub audience: String,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`. Default 30 s. Never applied to retention end.
+    pub leeway: Duration,
+    /// Longest accepted token, in bytes, checked before anything is parsed. Default 8 KiB.
+    pub max_token_bytes: usize,
+}
+
+impl Validation {
+    /// Secure defaults for tokens from `issuer` to `audience`.
+    pub fn new(issuer: &str, audience: &str) -> Self {
+        Validation {
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            leeway: Duration::from_secs(30),
+            max_token_bytes: 8 * 1024,
+        }
+    }
+}
+
+/// What a verified token allows: the only way to run a transform.
+///
+/// A `Grant` can only be made by [`Verifier::verify`]; it holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub(crate) token_type: TokenType,
+    pub(crate) jti: String,
+    pub(crate) subject: String,
+    pub(crate) organisation: OrgId,
+    pub(crate) project: ProjectId,
+    pub(crate) request: String,
+    pub(crate) config: ProjectConfig,
+    pub(crate) level: u8,
+    pub(crate) source: Option<SourceRef>,
+    pub(crate) issued_at: Timestamp,
+    pub(crate) expires_at: Timestamp,
+}
+
+impl Grant {
+    /// `psn`, `sec` or `rev`.
+    pub fn token_type(&self) -> TokenType {
+        self.token_type
+    }
+    /// The token id.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+    /// The holder (`sub`).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+    /// The organisation the token was issued to.
+    pub fn organisation(&self) -> &OrgId {
+        &self.organisation
+    }
+    /// The project.
+    pub fn project(&self) -> &ProjectId {
+        &self.project
+    }
+    /// The request id.
+    pub fn request(&self) -> &str {
+        &self.request
+    }
+    /// The project configuration.
+    pub fn config(&self) -> &ProjectConfig {
+        &self.config
+    }
+    /// The pseudonym level this token makes (`psn` 1, `sec` 2) or undoes (`rev` 1 or 2).
+    pub fn level(&self) -> u8 {
+        self.level
+    }
+    /// The source of a `sec` token or of a level-2 `rev` token.
+    pub fn source(&self) -> Option<&SourceRef> {
+        self.source.as_ref()
+    }
+    /// `iat`.
+    pub fn issued_at(&self) -> Timestamp {
+        self.issued_at
+    }
+    /// `exp`.
+    pub fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
+}
+
+/// Verifies tokens against a set of Ed25519 keys chosen by `kid`.
+pub struct Verifier {
+    keys: HashMap<String, DecodingKey>,
+    validation: Validation,
+    jwt: jsonwebtoken::Validation,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut kids: Vec<&String> = self.keys.keys().collect();
+        kids.sort();
+        f.debug_struct("Verifier").field("kids", &kids).field("validation", &self.validation).finish()
+    }
+}
+
+fn err(kind: ErrorKind, msg: &str) -> Error {
+    Error::new(kind, msg)
+}
+
+fn claims_err(msg: &str) -> Error {
+    Error::new(ErrorKind::InvalidClaims, msg)
+}
+
+impl Verifier {
+    /// A verifier for tokens signed by any of `keys` (at least one).
+    pub fn new(keys: &[VerifyingKey], validation: Validation) -> Result<Self> {
+        if keys.is_empty() {
+            return Err(err(ErrorKind::InvalidKey, "a verifier needs at least one verifying key"));
+        }
+        if !valid_text(&validation.issuer, 256) || !valid_text(&validation.audience, 256) {
+            return Err(err(ErrorKind::InvalidInput, "the validation needs an issuer and an audience"));
+        }
+        let mut map = HashMap::new();
+        for k in keys {
+            if map.insert(k.kid().to_owned(), DecodingKey::from_ed_der(k.as_bytes())).is_some() {
+                return Err(err(ErrorKind::InvalidKey, "two verifying keys share one kid"));
+            }
+        }
+        // jsonwebtoken checks the signature and the pinned algorithm; every claim rule is checked
+        // below against our own clock so that tests and hosts can pass `now`.
+        let mut jwt = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+        jwt.required_spec_claims.clear();
+        jwt.validate_exp = false;
+        jwt.validate_nbf = false;
+        jwt.validate_aud = false;
+        Ok(Verifier { keys: map, validation, jwt })
+    }
+
+    /// The options in force.
+    pub fn validation(&self) -> &Validation {
+        &self.validation
+    }
+
+    /// Verifies `token` at `now`.
+    pub fn verify(&self, token: &str, now: Timestamp) -> Result<Grant> {
+        let v = &self.validation;
+        if token.len() > v.max_token_bytes {
+            return Err(err(ErrorKind::TokenTooLarge, "the token is larger than the maximum accepted size"));
+        }
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(err(ErrorKind::MalformedToken, "a token has three dot-separated parts"));
+        };
+        if h.is_empty() || p.is_empty() || s.is_empty() {
+            return Err(err(ErrorKind::MalformedToken, "a token has three non-empty parts"));
+        }
+        let header_json = BASE64URL_NOPAD
+            .decode(h.as_bytes())
+            .map_err(|_| err(ErrorKind::MalformedToken, "the token header is not base64url"))?;
+        let header: JwtHeader = serde_json::from_slice(&header_json).map_err(|_| {
+            err(ErrorKind::MalformedToken, "the token header must hold exactly alg, typ and kid, once each")
+        })?;
+        if header.alg != "EdDSA" {
+            return Err(err(ErrorKind::UnsupportedAlgorithm, "only EdDSA (Ed25519) tokens are accepted"));
+        }
+        let typ = TokenType::from_jwt_typ(&header.typ)
+            .ok_or_else(|| err(ErrorKind::WrongTokenType, "the token's typ is not a pseudo token type"))?;
+        let key = self
+            .keys
+            .get(&header.kid)
+            .ok_or_else(|| err(ErrorKind::UnknownKey, "the token's kid names no known verifying key"))?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.jwt).map_err(|e| match e.kind() {
+            JwtKind::InvalidSignature => err(ErrorKind::InvalidSignature, "the token's signature does not verify"),
+            JwtKind::InvalidAlgorithm | JwtKind::UnsupportedAlgorithm => {
+                err(ErrorKind::UnsupportedAlgorithm, "only EdDSA (Ed25519) tokens are accepted")
+            }
+            JwtKind::Json(_) => claims_err("the token's claims are missing, mistyped, duplicated or unknown"),
+            _ => err(ErrorKind::MalformedToken, "the token is not a well-formed JWS"),
+        })?;
+        self.check_claims(data.claims, typ, now)
+    }
+
+    fn check_claims(&self, c: Claims, typ: TokenType, now: Timestamp) -> Result<Grant> {
+        let v = &self.validation;
+        if c.tt != typ {
+            return Err(err(ErrorKind::WrongTokenType, "the token's typ header and tt claim disagree"));
+        }
+        if c.iss != v.issuer {
+            return Err(err(ErrorKind::WrongIssuer, "the token was issued by another issuer"));
+        }
+        if c.aud != v.audience {
+            return Err(err(ErrorKind::WrongAudience, "the token is meant for another audience"));
+        }
+        if !valid_text(&c.jti, 128) || !valid_text(&c.sub, 256) || !valid_text(&c.req, 128) {
+            return Err(claims_err("jti, sub and req must be non-empty text"));
+        }
+        if c.exp <= c.iat || c.nbf < c.iat || c.exp <= c.nbf {
+            return Err(claims_err("the token's iat, nbf and exp are out of order"));
+        }
+        if c.exp > c.cfg.ret {
+            return Err(claims_err("the token expires after the project's retention end"));
+        }
+        let leeway = i64::try_from(v.leeway.as_secs()).unwrap_or(i64::MAX);
+        let now_s = now.unix();
+        let (level, source) = match (c.tt, c.lvl, &c.src) {
+            (TokenType::Psn, None, None) => (1, None),
+            (TokenType::Sec, None, Some(s)) => (2, Some(s)),
+            (TokenType::Rev, Some(1), None) => (1, None),
+            (TokenType::Rev, Some(2), Some(s)) => (2, Some(s)),
+            (TokenType::Sec, _, None) => return Err(claims_err("a secondary token must name its source")),
+            _ => return Err(claims_err("the token's lvl and src claims do not fit its type")),
+        };
+        if c.tt == TokenType::Rev {
+            if !c.cfg.rev {
+                return Err(claims_err("a reverse token for a project that is not reversible"));
+            }
+            if now_s >= c.cfg.ret {
+                return Err(err(ErrorKind::RetentionEnded, "the project's retention has ended: reversal is refused"));
+            }
+        }
+        if let Some(s) = source {
+            if s.prj == c.prj {
+                return Err(claims_err("a source project must differ from the token's project"));
+            }
+        }
+        if c.nbf > now_s.saturating_add(leeway) || c.iat > now_s.saturating_add(leeway) {
+            return Err(err(ErrorKind::NotYetValid, "the token is not valid yet"));
+        }
+        if c.exp <= now_s.saturating_sub(leeway) {
+            return Err(err(ErrorKind::Expired, "the token has expired"));
+        }
+        let method = |rev: bool| if rev { Method::Reversible } else { Method::NotReversible };
+        Ok(Grant {
+            token_type: c.tt,
+            jti: c.jti,
+            subject: c.sub,
+            organisation: c.org,
+            project: c.prj,
+            request: c.req,
+            config: ProjectConfig {
+                method: method(c.cfg.rev),
+                retention_end: Timestamp::from_unix(c.cfg.ret),
+                treatment: c.cfg.trt,
+                format: c.cfg.fmt,
+            },
+            level,
+            source: source.map(|s| SourceRef {
+                project: s.prj.clone(),
+                organisation: s.org,
+                method: method(s.rev),
+                retention_end: Timestamp::from_unix(s.ret),
+                format: s.fmt,
+            }),
+            issued_at: Timestamp::from_unix(c.iat),
+            expires_at: Timestamp::from_unix(c.exp),
+        })
+    }
+}

@@ -1,0 +1,400 @@
+//! The transforms: pseudonymise (level 1), re-pseudonymise (level 2) and reverse, over batches.
+//!
+//! A [`Plan`] is prepared once per batch from a verified grant (keys derived or taken from the
+//! engine's cache); workers then run it over chunks of the batch on every core, each with its own
+//! cipher instances and scratch buffers, so the per-value cost is one AES-SIV or HMAC call plus
+//! the text encoding.
+
+pub(crate) mod derive;
+pub(crate) mod envelope;
+
+use std::sync::Arc;
+
+use aes_siv::siv::Aes256Siv;
+use aes_siv::KeyInit;
+use rayon::prelude::*;
+use ring::hmac;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::config::OutputFormat;
+use crate::error::{ItemCode, ItemFailure, Result};
+use crate::keys::random_bytes;
+use envelope::{decode_into, encode_append, Header, Mode, BLOCK, HEADER_LEN};
+
+/// A derived key, shared between the engine's cache and running batches; wiped when the last
+/// holder drops it.
+pub(crate) type SharedKey = Arc<Zeroizing<Vec<u8>>>;
+
+/// Batches smaller than this run on the calling thread.
+const PARALLEL_THRESHOLD: usize = 2048;
+/// Values per parallel work unit.
+const CHUNK: usize = 1024;
+
+/// How a forward transform computes the cryptographic bytes.
+pub(crate) enum ForwardCipher {
+    Siv(SharedKey),
+    SivRandom(SharedKey),
+    Hmac(hmac::Key),
+    Random,
+}
+
+/// Makes pseudonyms of one level in one domain.
+pub(crate) struct Forward {
+    pub(crate) header: [u8; HEADER_LEN],
+    pub(crate) domain: Vec<u8>,
+    pub(crate) cipher: ForwardCipher,
+    pub(crate) format: OutputFormat,
+}
+
+/// Reads (decrypts) pseudonyms of one level in one domain, under any held key version.
+pub(crate) struct Backward {
+    pub(crate) level: u8,
+    /// The expected mode; `None` accepts either reversible mode (a secondary token's source).
+    pub(crate) mode: Option<Mode>,
+    pub(crate) domain: Vec<u8>,
+    /// Key per version; versions whose key cannot be computed are absent.
+    pub(crate) keys: Vec<(u16, SharedKey)>,
+    pub(crate) format: OutputFormat,
+}
+
+/// How a secondary transform authenticates its inputs as level-1 pseudonyms of the source.
+pub(crate) enum SourceCheck {
+    /// Reversible source: the input must decrypt under the source's level-1 key.
+    Decrypt(Backward),
+    /// Not reversible source: only the envelope can be checked.
+    Envelope { format: OutputFormat, versions: Vec<u16> },
+}
+
+/// What one batch does.
+pub(crate) enum Plan {
+    Pseudonymise(Forward),
+    Secondary(SourceCheck, Forward),
+    Reverse(Backward),
+}
+
+/// Per-batch limits on items.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ItemLimits {
+    pub(crate) max_value_bytes: usize,
+    pub(crate) max_pseudonym_bytes: usize,
+}
+
+/// The results of a batch, in input order, in one buffer.
+///
+/// Item *i* is either its output text or an [`ItemCode`]. The buffer is wiped on drop (it holds
+/// original values after a reverse).
+pub struct BatchOutput {
+    data: Zeroizing<String>,
+    /// `ends[i]` is the end offset of item i in `data`; item i starts at `ends[i-1]` (or 0).
+    ends: Vec<usize>,
+    /// Failed items, ascending by index.
+    failures: Vec<ItemFailure>,
+}
+
+impl std::fmt::Debug for BatchOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchOutput")
+            .field("len", &self.ends.len())
+            .field("failures", &self.failures.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchOutput {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the batch had no items.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Item `i`: its text, or why it failed. `None` when `i` is out of range.
+    pub fn get(&self, i: usize) -> Option<Result<&str, ItemCode>> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        if start == end {
+            if let Ok(pos) = self.failures.binary_search_by_key(&i, |f| f.index) {
+                return Some(Err(self.failures[pos].code));
+            }
+        }
+        Some(Ok(&self.data[start..end]))
+    }
+
+    /// The failed items, ascending by index.
+    pub fn failures(&self) -> &[ItemFailure] {
+        &self.failures
+    }
+
+    /// Every item's text, or `None` where it failed.
+    pub fn to_options(&self) -> Vec<Option<String>> {
+        (0..self.len()).map(|i| self.get(i).and_then(|r| r.ok()).map(str::to_owned)).collect()
+    }
+
+    /// Every item's text; `Err` with all failures if any item failed.
+    pub fn into_strings(self) -> Result<Vec<String>, Vec<ItemFailure>> {
+        if !self.failures.is_empty() {
+            return Err(self.failures);
+        }
+        Ok((0..self.len()).map(|i| self.get(i).and_then(|r| r.ok()).unwrap_or_default().to_owned()).collect())
+    }
+
+    /// The concatenated item texts (failed items are empty) and the end offset of every item.
+    pub fn as_parts(&self) -> (&str, &[usize]) {
+        (&self.data, &self.ends)
+    }
+}
+
+struct ChunkOut {
+    data: Zeroizing<String>,
+    ends: Vec<usize>,
+    failures: Vec<ItemFailure>,
+}
+
+/// Per-thread state: ciphers keyed once per chunk, reusable scratch buffers.
+struct Worker<'p> {
+    plan: &'p Plan,
+    limits: ItemLimits,
+    fwd_siv: Option<Aes256Siv>,
+    back_sivs: Vec<(u16, Aes256Siv)>,
+    src_sivs: Vec<(u16, Aes256Siv)>,
+    scratch: Zeroizing<Vec<u8>>,
+    decoded: Zeroizing<Vec<u8>>,
+    random: Zeroizing<Vec<u8>>,
+    random_pos: usize,
+}
+
+fn sivs(b: &Backward) -> Vec<(u16, Aes256Siv)> {
+    b.keys
+        .iter()
+        .filter_map(|(v, k)| Aes256Siv::new_from_slice(k).ok().map(|s| (*v, s)))
+        .collect()
+}
+
+impl<'p> Worker<'p> {
+    fn new(plan: &'p Plan, limits: ItemLimits, items: usize) -> Result<Self> {
+        let fwd = match plan {
+            Plan::Pseudonymise(f) | Plan::Secondary(_, f) => Some(f),
+            Plan::Reverse(_) => None,
+        };
+        let fwd_siv = match fwd.map(|f| &f.cipher) {
+            Some(ForwardCipher::Siv(k)) | Some(ForwardCipher::SivRandom(k)) => Aes256Siv::new_from_slice(k).ok(),
+            _ => None,
+        };
+        let back_sivs = match plan {
+            Plan::Reverse(b) => sivs(b),
+            _ => Vec::new(),
+        };
+        let src_sivs = match plan {
+            Plan::Secondary(SourceCheck::Decrypt(b), _) => sivs(b),
+            _ => Vec::new(),
+        };
+        let mut random = Zeroizing::new(Vec::new());
+        if let Some(ForwardCipher::SivRandom(_) | ForwardCipher::Random) = fwd.map(|f| &f.cipher) {
+            random.resize(items * BLOCK, 0);
+            random_bytes(&mut random)?;
+        }
+        Ok(Worker {
+            plan,
+            limits,
+            fwd_siv,
+            back_sivs,
+            src_sivs,
+            scratch: Zeroizing::new(Vec::with_capacity(256)),
+            decoded: Zeroizing::new(Vec::with_capacity(256)),
+            random,
+            random_pos: 0,
+        })
+    }
+
+    fn next_random(&mut self) -> [u8; BLOCK] {
+        let mut r = [0u8; BLOCK];
+        r.copy_from_slice(&self.random[self.random_pos..self.random_pos + BLOCK]);
+        self.random_pos += BLOCK;
+        r
+    }
+
+    fn item(&mut self, value: &[u8], out: &mut String) -> Result<(), ItemCode> {
+        match self.plan {
+            Plan::Pseudonymise(f) => {
+                if value.is_empty() {
+                    return Err(ItemCode::EmptyValue);
+                }
+                if value.len() > self.limits.max_value_bytes {
+                    return Err(ItemCode::TooLong);
+                }
+                self.forward(f, value, out)
+            }
+            Plan::Secondary(check, f) => {
+                self.check_input(value)?;
+                self.check_source(check, value)?;
+                self.forward(f, value, out)
+            }
+            Plan::Reverse(b) => {
+                self.check_input(value)?;
+                let plain = open(b, &mut self.back_sivs, value, &mut self.decoded)?;
+                let text = std::str::from_utf8(plain).map_err(|_| ItemCode::InvalidPseudonym)?;
+                out.push_str(text);
+                Ok(())
+            }
+        }
+    }
+
+    fn check_input(&self, value: &[u8]) -> Result<(), ItemCode> {
+        if value.is_empty() {
+            return Err(ItemCode::EmptyValue);
+        }
+        if value.len() > self.limits.max_pseudonym_bytes {
+            return Err(ItemCode::TooLong);
+        }
+        Ok(())
+    }
+
+    fn check_source(&mut self, check: &SourceCheck, value: &[u8]) -> Result<(), ItemCode> {
+        match check {
+            SourceCheck::Decrypt(b) => {
+                open(b, &mut self.src_sivs, value, &mut self.decoded)?;
+                Ok(())
+            }
+            SourceCheck::Envelope { format, versions } => {
+                decode_into(*format, value, &mut self.decoded).ok_or(ItemCode::InvalidPseudonym)?;
+                let (h, body) = Header::parse(&self.decoded).ok_or(ItemCode::InvalidPseudonym)?;
+                let ok = h.level == 1
+                    && matches!(h.mode, Mode::Hmac | Mode::Random)
+                    && body.len() == BLOCK
+                    && versions.contains(&h.key_version);
+                if ok {
+                    Ok(())
+                } else {
+                    Err(ItemCode::InvalidPseudonym)
+                }
+            }
+        }
+    }
+
+    fn forward(&mut self, f: &Forward, value: &[u8], out: &mut String) -> Result<(), ItemCode> {
+        let fresh = match f.cipher {
+            ForwardCipher::SivRandom(_) | ForwardCipher::Random => self.next_random(),
+            _ => [0u8; BLOCK],
+        };
+        let buf = &mut self.scratch;
+        buf.clear();
+        buf.extend_from_slice(&f.header);
+        match &f.cipher {
+            ForwardCipher::Siv(_) => {
+                let siv = self.fwd_siv.as_mut().ok_or(ItemCode::InvalidPseudonym)?;
+                buf.extend_from_slice(&[0u8; BLOCK]);
+                buf.extend_from_slice(value);
+                let start = HEADER_LEN + BLOCK;
+                let tag = siv
+                    .encrypt_inout_detached([&f.header[..], &f.domain[..]], (&mut buf[start..]).into())
+                    .map_err(|_| ItemCode::TooLong)?;
+                buf[HEADER_LEN..start].copy_from_slice(&tag);
+            }
+            ForwardCipher::SivRandom(_) => {
+                let siv = self.fwd_siv.as_mut().ok_or(ItemCode::InvalidPseudonym)?;
+                buf.extend_from_slice(&fresh);
+                buf.extend_from_slice(&[0u8; BLOCK]);
+                buf.extend_from_slice(value);
+                let start = HEADER_LEN + 2 * BLOCK;
+                let tag = siv
+                    .encrypt_inout_detached([&f.header[..], &f.domain[..], &fresh[..]], (&mut buf[start..]).into())
+                    .map_err(|_| ItemCode::TooLong)?;
+                buf[HEADER_LEN + BLOCK..start].copy_from_slice(&tag);
+            }
+            ForwardCipher::Hmac(key) => {
+                let mut ctx = hmac::Context::with_key(key);
+                ctx.update(&f.header);
+                ctx.update(value);
+                let tag = ctx.sign();
+                buf.extend_from_slice(&tag.as_ref()[..BLOCK]);
+            }
+            ForwardCipher::Random => buf.extend_from_slice(&fresh),
+        }
+        encode_append(f.format, buf, out);
+        Ok(())
+    }
+}
+
+/// Decodes and decrypts one pseudonym of `b`'s level and domain; returns the plaintext, which
+/// lives in `decoded` (wiped on reuse and on drop).
+fn open<'d>(
+    b: &Backward,
+    sivs: &mut [(u16, Aes256Siv)],
+    value: &[u8],
+    decoded: &'d mut Zeroizing<Vec<u8>>,
+) -> Result<&'d [u8], ItemCode> {
+    decoded.zeroize();
+    decode_into(b.format, value, decoded).ok_or(ItemCode::InvalidPseudonym)?;
+    let (h, _) = Header::parse(decoded).ok_or(ItemCode::InvalidPseudonym)?;
+    if h.level != b.level || b.mode.is_some_and(|m| m != h.mode) {
+        return Err(ItemCode::InvalidPseudonym);
+    }
+    let siv = &mut sivs
+        .iter_mut()
+        .find(|(v, _)| *v == h.key_version)
+        .ok_or(ItemCode::InvalidPseudonym)?
+        .1;
+    let header = h.to_bytes();
+    let (nonce_len, ad_extra) = match h.mode {
+        Mode::SivSame => (0, false),
+        Mode::SivRandom => (BLOCK, true),
+        Mode::Hmac | Mode::Random => return Err(ItemCode::InvalidPseudonym),
+    };
+    if decoded.len() < HEADER_LEN + nonce_len + BLOCK {
+        return Err(ItemCode::InvalidPseudonym);
+    }
+    let (head, rest) = decoded.split_at_mut(HEADER_LEN + nonce_len);
+    let nonce = &head[HEADER_LEN..];
+    let (tag, ct) = rest.split_at_mut(BLOCK);
+    let tag = aes_siv::Tag::try_from(&tag[..]).map_err(|_| ItemCode::InvalidPseudonym)?;
+    let result = if ad_extra {
+        siv.decrypt_inout_detached([&header[..], &b.domain[..], nonce], ct.into(), &tag)
+    } else {
+        siv.decrypt_inout_detached([&header[..], &b.domain[..]], ct.into(), &tag)
+    };
+    result.map_err(|_| ItemCode::InvalidPseudonym)?;
+    Ok(&decoded[HEADER_LEN + nonce_len + BLOCK..])
+}
+
+fn run_chunk<S: AsRef<str>>(plan: &Plan, limits: ItemLimits, values: &[S], base: usize) -> Result<ChunkOut> {
+    let mut w = Worker::new(plan, limits, values.len())?;
+    let mut data = Zeroizing::new(String::with_capacity(values.len() * 48));
+    let mut ends = Vec::with_capacity(values.len());
+    let mut failures = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let mark = data.len();
+        if let Err(code) = w.item(v.as_ref().as_bytes(), &mut data) {
+            data.truncate(mark);
+            failures.push(ItemFailure { index: base + i, code });
+        }
+        ends.push(data.len());
+    }
+    Ok(ChunkOut { data, ends, failures })
+}
+
+/// Runs `plan` over `values`, in parallel for large batches, keeping input order.
+pub(crate) fn run<S: AsRef<str> + Sync>(plan: &Plan, limits: ItemLimits, values: &[S], parallel: bool) -> Result<BatchOutput> {
+    if !parallel || values.len() < PARALLEL_THRESHOLD {
+        let c = run_chunk(plan, limits, values, 0)?;
+        return Ok(BatchOutput { data: c.data, ends: c.ends, failures: c.failures });
+    }
+    let chunks: Vec<ChunkOut> = values
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(n, part)| run_chunk(plan, limits, part, n * CHUNK))
+        .collect::<Result<_>>()?;
+    let total: usize = chunks.iter().map(|c| c.data.len()).sum();
+    let mut data = Zeroizing::new(String::with_capacity(total));
+    let mut ends = Vec::with_capacity(values.len());
+    let mut failures = Vec::new();
+    for c in chunks {
+        let offset = data.len();
+        data.push_str(&c.data);
+        ends.extend(c.ends.iter().map(|e| e + offset));
+        failures.extend(c.failures);
+    }
+    Ok(BatchOutput { data, ends, failures })
+}

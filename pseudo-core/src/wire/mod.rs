@@ -1,0 +1,274 @@
+//! The INCERT-compatible wire format: one function from an HTTP request's parts to a response.
+//!
+//! `POST /api/request-psn` and `POST /api/request-psn-rev` with `Authorization: Bearer <token>`,
+//! a body of `application/json` (`{"data": ["v1", "v2"]}`) or `text/csv` (RFC 4180, every field
+//! of every record is one value), and a response in the same order, as JSON or (when asked by
+//! `Accept: text/csv`) CSV in the same record shape. Errors are `{"error": {"code", "message"}}`
+//! with the fitting HTTP status; past any limit nothing is processed.
+
+mod csv;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Timestamp;
+use crate::engine::{BatchMode, Engine, Operation};
+use crate::error::{Error, ErrorKind, ItemFailure};
+
+/// Path of the pseudonymisation endpoint.
+pub const PATH_PSEUDONYMISE: &str = "/api/request-psn";
+/// Path of the reverse endpoint.
+pub const PATH_REVERSE: &str = "/api/request-psn-rev";
+/// Content type of JSON bodies.
+pub const CONTENT_JSON: &str = "application/json";
+/// Content type of CSV bodies.
+pub const CONTENT_CSV: &str = "text/csv";
+
+/// The parts of an HTTP request the handler reads.
+#[derive(Debug, Clone, Copy)]
+pub struct WireRequest<'a> {
+    /// The request path, e.g. `/api/request-psn`.
+    pub path: &'a str,
+    /// The `Authorization` header value, e.g. `Bearer eyJ…`.
+    pub authorization: Option<&'a str>,
+    /// The `Content-Type` header value.
+    pub content_type: Option<&'a str>,
+    /// The `Accept` header value.
+    pub accept: Option<&'a str>,
+    /// The raw body.
+    pub body: &'a [u8],
+}
+
+/// The handler's answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WireResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type` of the body.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for WireResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The body may hold original values after a reverse: show only its size.
+        f.debug_struct("WireResponse")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonIn {
+    data: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    data: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorInner<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorInner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    items: Vec<ItemOut>,
+}
+
+#[derive(Serialize)]
+struct ItemOut {
+    index: usize,
+    code: &'static str,
+}
+
+/// The HTTP status of an error kind on the wire.
+pub fn http_status(kind: ErrorKind) -> u16 {
+    match kind {
+        k if k.is_token_error() => 401,
+        ErrorKind::WrongOperation | ErrorKind::RetentionEnded => 403,
+        ErrorKind::BadRequest | ErrorKind::InvalidInput => 400,
+        ErrorKind::LimitExceeded => 413,
+        ErrorKind::UnsupportedMediaType => 415,
+        ErrorKind::BatchFailed => 422,
+        _ => 500,
+    }
+}
+
+fn error_response(status: u16, code: &str, message: &str, items: &[ItemFailure]) -> WireResponse {
+    let body = ErrorBody {
+        error: ErrorInner {
+            code,
+            message,
+            items: items.iter().map(|f| ItemOut { index: f.index, code: f.code.code() }).collect(),
+        },
+    };
+    WireResponse {
+        status,
+        content_type: CONTENT_JSON,
+        body: serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":{"code":"internal_error","message":"serialisation failed"}}"#.to_vec()),
+    }
+}
+
+fn from_error(e: &Error) -> WireResponse {
+    // Internal errors keep their detail out of the response.
+    let message = if http_status(e.kind()) == 500 { "internal error" } else { e.message() };
+    error_response(http_status(e.kind()), e.kind().code(), message, e.item_failures())
+}
+
+fn bad(kind: ErrorKind, msg: impl Into<String>) -> Error {
+    Error::new(kind, msg)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+/// The media type before any parameter, lower-cased; `charset`, if given, must be UTF-8.
+fn media_type(v: &str) -> Result<(String, bool), Error> {
+    let mut parts = v.split(';');
+    let mt = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mut charset_ok = true;
+    for p in parts {
+        if let Some((k, val)) = p.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("charset") {
+                let val = val.trim().trim_matches('"');
+                charset_ok = val.eq_ignore_ascii_case("utf-8") || val.eq_ignore_ascii_case("utf8");
+            }
+        }
+    }
+    Ok((mt, charset_ok))
+}
+
+fn request_format(ct: Option<&str>) -> Result<Format, Error> {
+    let ct = ct.ok_or_else(|| bad(ErrorKind::UnsupportedMediaType, "a Content-Type of application/json or text/csv is required"))?;
+    let (mt, charset_ok) = media_type(ct)?;
+    if !charset_ok {
+        return Err(bad(ErrorKind::UnsupportedMediaType, "only the UTF-8 charset is supported"));
+    }
+    match mt.as_str() {
+        CONTENT_JSON => Ok(Format::Json),
+        CONTENT_CSV => Ok(Format::Csv),
+        _ => Err(bad(ErrorKind::UnsupportedMediaType, "the Content-Type must be application/json or text/csv")),
+    }
+}
+
+/// The first acceptable of JSON or CSV in the `Accept` list; JSON when absent or `*/*`.
+fn response_format(accept: Option<&str>) -> Option<Format> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Some(Format::Json) };
+    for item in accept.split(',') {
+        let mt = item.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        match mt.as_str() {
+            CONTENT_JSON | "application/*" | "*/*" => return Some(Format::Json),
+            CONTENT_CSV | "text/*" => return Some(Format::Csv),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn bearer(authorization: Option<&str>) -> Result<&str, Error> {
+    let missing = || bad(ErrorKind::MalformedToken, "an Authorization: Bearer <token> header is required");
+    let a = authorization.ok_or_else(missing)?.trim();
+    let (scheme, token) = a.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(token.trim())
+}
+
+/// Handles one request now.
+pub fn handle(engine: &Engine, req: &WireRequest<'_>) -> WireResponse {
+    handle_at(engine, req, Timestamp::now())
+}
+
+/// Handles one request as of `now`.
+pub fn handle_at(engine: &Engine, req: &WireRequest<'_>, now: Timestamp) -> WireResponse {
+    let op = match req.path {
+        PATH_PSEUDONYMISE => Operation::Pseudonymise,
+        PATH_REVERSE => Operation::Reverse,
+        _ => return error_response(404, "not_found", "the path must be /api/request-psn or /api/request-psn-rev", &[]),
+    };
+    match handle_op(engine, op, req, now) {
+        Ok(r) => r,
+        Err(e) => from_error(&e),
+    }
+}
+
+fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timestamp) -> Result<WireResponse, Error> {
+    let limits = engine.options().limits;
+    if req.body.len() > limits.max_body_bytes {
+        return Err(bad(
+            ErrorKind::LimitExceeded,
+            format!("the body has {} bytes; the limit is {}", req.body.len(), limits.max_body_bytes),
+        ));
+    }
+    let token = bearer(req.authorization)?;
+    let in_format = request_format(req.content_type)?;
+    let Some(out_format) = response_format(req.accept) else {
+        return Ok(error_response(406, "not_acceptable", "the response can be application/json or text/csv", &[]));
+    };
+    let text = std::str::from_utf8(req.body).map_err(|e| {
+        bad(ErrorKind::BadRequest, format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()))
+    })?;
+    let (values, widths) = match in_format {
+        Format::Json => {
+            let v: JsonIn = serde_json::from_str(text).map_err(|e| {
+                bad(ErrorKind::BadRequest, format!("the body must be {{\"data\": [strings]}} (line {}, column {})", e.line(), e.column()))
+            })?;
+            let n = v.data.len();
+            (v.data, vec![n])
+        }
+        Format::Csv => {
+            let r = csv::parse(text, limits.max_items).map_err(|e| match e {
+                csv::CsvError::UnclosedQuote { line } => bad(ErrorKind::BadRequest, format!("CSV: a quoted field opened on line {line} is never closed")),
+                csv::CsvError::StrayQuote { line } => bad(ErrorKind::BadRequest, format!("CSV: a stray quote on line {line}")),
+                csv::CsvError::TooManyItems => bad(ErrorKind::LimitExceeded, format!("the body has more than {} items", limits.max_items)),
+            })?;
+            (r.values, r.widths)
+        }
+    };
+    if values.len() > limits.max_items {
+        return Err(bad(ErrorKind::LimitExceeded, format!("the body has {} items; the limit is {}", values.len(), limits.max_items)));
+    }
+    let max_len = match op {
+        Operation::Pseudonymise => limits.max_item_bytes.max(limits.max_pseudonym_bytes()),
+        Operation::Reverse => limits.max_pseudonym_bytes(),
+    };
+    if let Some(i) = values.iter().position(|v| v.len() > max_len) {
+        return Err(bad(ErrorKind::LimitExceeded, format!("item {i} is longer than {max_len} bytes")));
+    }
+    if values.is_empty() {
+        return Err(bad(ErrorKind::BadRequest, "the batch is empty"));
+    }
+    let out = engine.call(op, token, &values, BatchMode::Strict, now)?;
+    let (data, ends) = out.as_parts();
+    let items = ends.iter().scan(0usize, |start, &end| {
+        let s = &data[*start..end];
+        *start = end;
+        Some(s)
+    });
+    let mut body = Vec::with_capacity(data.len() + 4 * ends.len() + 16);
+    let content_type = match out_format {
+        Format::Json => {
+            serde_json::to_writer(&mut body, &JsonOut { data: items.collect() })
+                .map_err(|_| bad(ErrorKind::Internal, "serialising the response failed"))?;
+            CONTENT_JSON
+        }
+        Format::Csv => {
+            csv::write(items, &widths, &mut body);
+            CONTENT_CSV
+        }
+    };
+    Ok(WireResponse { status: 200, content_type, body })
+}
