@@ -1,0 +1,1 @@
+//! C ABI of pseudo-core (work in progress).

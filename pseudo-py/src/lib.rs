@@ -1,0 +1,1 @@
+//! Python bindings of pseudo-core (work in progress).
