@@ -1,0 +1,347 @@
+//! One test per rule of the token verifier (and the attacks of RFC 8725).
+mod common;
+
+use common::*;
+use data_encoding::BASE64URL_NOPAD;
+use pseudo_core::*;
+use serde_json::json;
+
+#[test]
+fn a_forged_token_with_valid_claims_verifies() {
+    // The forger itself must produce acceptable tokens, or every attack test below proves nothing.
+    let f = Fixture::new();
+    let g = f.verify(&f.forge(&f.header(), &f.claims())).unwrap();
+    assert_eq!(g.project().as_str(), "P1");
+    assert_eq!(g.token_type(), TokenType::Psn);
+    assert_eq!(g.level(), 1);
+}
+
+#[test]
+fn malformed_tokens() {
+    let f = Fixture::new();
+    for t in ["", "abc", "a.b", "a.b.c.d", "..", "!!!.e30.sig", "e30..sig"] {
+        assert_eq!(kind_of(f.verify(t)), ErrorKind::MalformedToken, "{t:?}");
+    }
+    // Header that is not JSON.
+    let t = format!("{}.e30.AAAA", BASE64URL_NOPAD.encode(b"not json"));
+    assert_eq!(kind_of(f.verify(&t)), ErrorKind::MalformedToken);
+}
+
+#[test]
+fn alg_none_and_other_algorithms_are_refused() {
+    let f = Fixture::new();
+    for alg in ["none", "None", "HS256", "RS256", "ES256", "EdDSA ", "eddsa"] {
+        let mut h = f.header();
+        h["alg"] = json!(alg);
+        let t = f.forge(&h, &f.claims());
+        assert_eq!(kind_of(f.verify(&t)), ErrorKind::UnsupportedAlgorithm, "{alg}");
+    }
+    // alg none with an empty signature.
+    let mut h = f.header();
+    h["alg"] = json!("none");
+    let t = format!("{}.{}.", BASE64URL_NOPAD.encode(h.to_string().as_bytes()), BASE64URL_NOPAD.encode(f.claims().to_string().as_bytes()));
+    assert!(matches!(kind_of(f.verify(&t)), ErrorKind::MalformedToken | ErrorKind::UnsupportedAlgorithm));
+}
+
+#[test]
+fn hs256_signed_with_the_public_key_is_refused() {
+    let f = Fixture::new();
+    let public = f.authority.verifying_key().as_bytes().to_vec();
+    let mut h = f.header();
+    h["alg"] = json!("HS256");
+    let msg = format!("{}.{}", BASE64URL_NOPAD.encode(h.to_string().as_bytes()), BASE64URL_NOPAD.encode(f.claims().to_string().as_bytes()));
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &public);
+    let sig = ring::hmac::sign(&key, msg.as_bytes());
+    let t = format!("{msg}.{}", BASE64URL_NOPAD.encode(sig.as_ref()));
+    assert_eq!(kind_of(f.verify(&t)), ErrorKind::UnsupportedAlgorithm);
+}
+
+#[test]
+fn unknown_kid_and_kid_injection() {
+    let f = Fixture::new();
+    for kid in ["other", "../../etc/passwd", "' OR 1=1 --", ""] {
+        let mut h = f.header();
+        h["kid"] = json!(kid);
+        assert_eq!(kind_of(f.verify(&f.forge(&h, &f.claims()))), ErrorKind::UnknownKey, "{kid:?}");
+    }
+}
+
+#[test]
+fn wrong_or_missing_typ() {
+    let f = Fixture::new();
+    for typ in ["JWT", "pseudo-xyz+jwt", "at+jwt"] {
+        let mut h = f.header();
+        h["typ"] = json!(typ);
+        assert_eq!(kind_of(f.verify(&f.forge(&h, &f.claims()))), ErrorKind::WrongTokenType, "{typ}");
+    }
+    // typ says rev, claims say psn.
+    let mut h = f.header();
+    h["typ"] = json!("pseudo-rev+jwt");
+    assert_eq!(kind_of(f.engine.verify_at(&f.forge(&h, &f.claims()), Operation::Reverse, now())), ErrorKind::WrongTokenType);
+    // No typ at all.
+    let h = json!({"alg": "EdDSA", "kid": f.kid});
+    assert_eq!(kind_of(f.verify(&f.forge(&h, &f.claims()))), ErrorKind::MalformedToken);
+}
+
+#[test]
+fn extra_header_members_crit_and_duplicates_are_refused() {
+    let f = Fixture::new();
+    for extra in [json!({"crit": ["exp"]}), json!({"jku": "https://evil"}), json!({"jwk": {}}), json!({"x5u": "x"})] {
+        let mut h = f.header();
+        for (k, v) in extra.as_object().unwrap() {
+            h[k] = v.clone();
+        }
+        assert_eq!(kind_of(f.verify(&f.forge(&h, &f.claims()))), ErrorKind::MalformedToken, "{extra}");
+    }
+    let dup = format!(r#"{{"alg":"EdDSA","typ":"pseudo-psn+jwt","kid":"{}","kid":"{}"}}"#, f.kid, f.kid);
+    assert_eq!(kind_of(f.verify(&f.forge_raw(&dup, &f.claims().to_string()))), ErrorKind::MalformedToken);
+}
+
+#[test]
+fn duplicate_or_unknown_claims_are_refused() {
+    let f = Fixture::new();
+    let text = f.claims().to_string();
+    let dup = text.replacen("\"sub\":\"alice\"", "\"sub\":\"alice\",\"sub\":\"mallory\"", 1);
+    assert_ne!(dup, text);
+    assert_eq!(kind_of(f.verify(&f.forge_raw(&f.header().to_string(), &dup))), ErrorKind::InvalidClaims);
+    let mut c = f.claims();
+    c["admin"] = json!(true);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims);
+}
+
+#[test]
+fn tampered_payload_or_signature() {
+    let f = Fixture::new();
+    let t = f.forge(&f.header(), &f.claims());
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut c = f.claims();
+    c["prj"] = json!("P2");
+    let swapped = format!("{}.{}.{}", parts[0], BASE64URL_NOPAD.encode(c.to_string().as_bytes()), parts[2]);
+    assert_eq!(kind_of(f.verify(&swapped)), ErrorKind::InvalidSignature);
+    let mut sig = BASE64URL_NOPAD.decode(parts[2].as_bytes()).unwrap();
+    sig[10] ^= 1;
+    let flipped = format!("{}.{}.{}", parts[0], parts[1], BASE64URL_NOPAD.encode(&sig));
+    assert_eq!(kind_of(f.verify(&flipped)), ErrorKind::InvalidSignature);
+    // A token signed by another key under the same kid.
+    let other = Fixture::new();
+    let mut h = other.header();
+    h["kid"] = json!(f.kid);
+    assert_eq!(kind_of(f.verify(&other.forge(&h, &f.claims()))), ErrorKind::InvalidSignature);
+}
+
+#[test]
+fn expiry_and_not_before_with_leeway() {
+    let f = Fixture::new();
+    let t = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    let at = |s| f.engine.verify_at(&t, Operation::Pseudonymise, Timestamp::from_unix(s));
+    assert!(at(NOW + 3600 + 29).is_ok(), "within the 30 s leeway");
+    assert_eq!(kind_of(at(NOW + 3600 + 30)), ErrorKind::Expired);
+    assert!(at(NOW - 29).is_ok());
+    assert_eq!(kind_of(at(NOW - 31)), ErrorKind::NotYetValid);
+}
+
+#[test]
+fn wrong_issuer_and_audience() {
+    let f = Fixture::new();
+    let mut c = f.claims();
+    c["iss"] = json!("https://evil.example");
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::WrongIssuer);
+    let mut c = f.claims();
+    c["aud"] = json!("other-engine");
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::WrongAudience);
+    let mut c = f.claims();
+    c["aud"] = json!([AUDIENCE]);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims);
+}
+
+#[test]
+fn missing_or_mistyped_claims() {
+    let f = Fixture::new();
+    for field in ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "tt", "prj", "org", "req", "cfg"] {
+        let mut c = f.claims();
+        c.as_object_mut().unwrap().remove(field);
+        assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "missing {field}");
+    }
+    let bad_values = [
+        ("exp", json!("tomorrow")),
+        ("iat", json!(-1.5)),
+        ("iat", json!(1.5e9)),
+        ("exp", json!(1e300)),
+        ("org", json!("not-a-uuid")),
+        ("prj", json!("")),
+        ("prj", json!("has space")),
+        ("jti", json!("")),
+        ("cfg", json!({"rev": "yes", "ret": 1, "trt": "same", "fmt": "hex"})),
+        ("cfg", json!({"rev": true, "ret": NOW + 99, "trt": "sometimes", "fmt": "hex"})),
+        ("cfg", json!({"rev": true, "ret": NOW + 99, "trt": "same", "fmt": "base58"})),
+    ];
+    for (field, v) in bad_values {
+        let mut c = f.claims();
+        c[field] = v.clone();
+        assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "{field}={v}");
+    }
+}
+
+#[test]
+fn huge_exp_and_out_of_order_times() {
+    let f = Fixture::new();
+    let mut c = f.claims();
+    c["exp"] = json!(i64::MAX);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "past retention end");
+    let mut c = f.claims();
+    c["exp"] = json!(NOW - 10);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "exp before iat");
+    let mut c = f.claims();
+    c["iat"] = json!(NOW + 100);
+    c["nbf"] = json!(NOW + 100);
+    c["exp"] = json!(NOW + 200);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::NotYetValid);
+}
+
+#[test]
+fn unknown_token_type() {
+    let f = Fixture::new();
+    let mut c = f.claims();
+    c["tt"] = json!("admin");
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims);
+}
+
+#[test]
+fn rev_token_rules() {
+    let f = Fixture::new();
+    let mut h = f.header();
+    h["typ"] = json!("pseudo-rev+jwt");
+    let rev = |c: &serde_json::Value| f.engine.verify_at(&f.forge(&h, c), Operation::Reverse, now());
+    let mut c = f.claims();
+    c["tt"] = json!("rev");
+    c["lvl"] = json!(1);
+    assert!(rev(&c).is_ok());
+    // Not reversible project.
+    let mut c2 = c.clone();
+    c2["cfg"]["rev"] = json!(false);
+    assert_eq!(kind_of(rev(&c2)), ErrorKind::InvalidClaims);
+    // Missing or bad level.
+    for lvl in [json!(null), json!(0), json!(3), json!("1")] {
+        let mut c3 = c.clone();
+        c3["lvl"] = lvl.clone();
+        if lvl.is_null() {
+            c3.as_object_mut().unwrap().remove("lvl");
+        }
+        assert_eq!(kind_of(rev(&c3)), ErrorKind::InvalidClaims, "lvl {lvl}");
+    }
+    // Level 2 without a source.
+    let mut c4 = c.clone();
+    c4["lvl"] = json!(2);
+    assert_eq!(kind_of(rev(&c4)), ErrorKind::InvalidClaims);
+    // After retention: the token can still be inside its exp, retention is checked without leeway.
+    let mut c5 = c.clone();
+    c5["cfg"]["ret"] = json!(NOW + 100);
+    c5["exp"] = json!(NOW + 100);
+    let t = f.forge(&h, &c5);
+    assert!(f.engine.verify_at(&t, Operation::Reverse, Timestamp::from_unix(NOW + 99)).is_ok());
+    assert_eq!(
+        kind_of(f.engine.verify_at(&t, Operation::Reverse, Timestamp::from_unix(NOW + 100))),
+        ErrorKind::RetentionEnded
+    );
+}
+
+#[test]
+fn sec_token_without_source_and_psn_with_extras() {
+    let f = Fixture::new();
+    let mut h = f.header();
+    h["typ"] = json!("pseudo-sec+jwt");
+    let mut c = f.claims();
+    c["tt"] = json!("sec");
+    assert_eq!(kind_of(f.verify(&f.forge(&h, &c))), ErrorKind::InvalidClaims);
+    let mut c = f.claims();
+    c["lvl"] = json!(1);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims);
+}
+
+#[test]
+fn token_on_the_wrong_endpoint() {
+    let f = Fixture::new();
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    let rev = f.issue(TokenKind::Reverse(ReverseLevel::Level1), "P1", rev_same());
+    let sec = f.issue(TokenKind::Secondary(source("P0", org(9), &rev_same())), "P1", rev_same());
+    assert_eq!(kind_of(f.engine.verify_at(&psn, Operation::Reverse, now())), ErrorKind::WrongOperation);
+    assert_eq!(kind_of(f.engine.verify_at(&sec, Operation::Reverse, now())), ErrorKind::WrongOperation);
+    assert_eq!(kind_of(f.engine.verify_at(&rev, Operation::Pseudonymise, now())), ErrorKind::WrongOperation);
+}
+
+#[test]
+fn oversized_token() {
+    let f = Fixture::new();
+    let mut c = f.claims();
+    c["sub"] = json!("x".repeat(10_000));
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::TokenTooLarge);
+}
+
+#[test]
+fn error_messages_hold_no_token_text() {
+    let f = Fixture::new();
+    let t = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    let e = f.engine.verify_at(&t, Operation::Reverse, now()).unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains(&t[..20]) && !shown.contains(t.split('.').nth(2).unwrap()));
+}
+
+#[test]
+fn authority_refusals() {
+    let f = Fixture::new();
+    let nrev = cfg(Method::NotReversible, Treatment::Same, OutputFormat::Hex);
+    let r = f.authority.issue_at(&request(TokenKind::Reverse(ReverseLevel::Level1), "P1", nrev), now());
+    assert_eq!(kind_of(r), ErrorKind::IssueRefused);
+    let mut ended = rev_same();
+    ended.retention_end = Timestamp::from_unix(NOW - 1);
+    let r = f.authority.issue_at(&request(TokenKind::Reverse(ReverseLevel::Level1), "P1", ended), now());
+    assert_eq!(kind_of(r), ErrorKind::IssueRefused);
+    let r = f.authority.issue_at(&request(TokenKind::Secondary(source("P1", org(1), &rev_same())), "P1", rev_same()), now());
+    assert_eq!(kind_of(r), ErrorKind::IssueRefused, "source = own project");
+    // exp is capped at retention end.
+    let mut short = rev_same();
+    short.retention_end = Timestamp::from_unix(NOW + 60);
+    let t = f.authority.issue_at(&request(TokenKind::Pseudonymise, "P1", short), now()).unwrap();
+    assert_eq!(t.expires_at().unix(), NOW + 60);
+    assert!(!format!("{t:?}").contains(t.token()));
+}
+
+#[test]
+fn keys_round_trip_and_hide_secrets() {
+    let sk = SigningKey::generate().unwrap();
+    let pem = sk.to_pem();
+    let back = SigningKey::from_pem(&pem).unwrap();
+    assert_eq!(back.kid(), sk.kid());
+    assert!(!format!("{sk:?}").contains(&pem[30..60]));
+    let vk = sk.verifying_key();
+    assert_eq!(&VerifyingKey::from_pem(&vk.to_pem()).unwrap(), vk);
+    assert_eq!(&VerifyingKey::from_jwk(&vk.to_jwk()).unwrap(), vk);
+    assert_eq!(kind_of(VerifyingKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")), ErrorKind::InvalidKey);
+    assert_eq!(kind_of(SigningKey::from_pem("garbage")), ErrorKind::InvalidKey);
+
+    let mk = MasterKey::generate(3).unwrap();
+    let hex = mk.to_hex();
+    assert!(!format!("{mk:?}").contains(&hex[20..40]));
+    let back = MasterKey::from_hex(&hex).unwrap();
+    assert_eq!(back.to_bytes(), mk.to_bytes());
+    assert_eq!(MasterKey::from_base64(&mk.to_base64()).unwrap().to_bytes(), mk.to_bytes());
+    assert_eq!(MasterKey::from_any(hex.as_bytes()).unwrap().version(), 3);
+    assert_eq!(kind_of(MasterKey::from_parts(1, &[0u8; 31], 0, &[0u8; 32])), ErrorKind::InvalidKey);
+    assert_eq!(kind_of(MasterKey::from_parts(0, &[0u8; 32], 0, &[0u8; 32])), ErrorKind::InvalidKey);
+    let mut bytes = mk.to_bytes().to_vec();
+    bytes.pop();
+    assert_eq!(kind_of(MasterKey::from_bytes(&bytes)), ErrorKind::InvalidKey);
+
+    let mut ring = Keyring::new(MasterKey::generate(1).unwrap());
+    ring.add(MasterKey::generate(2).unwrap()).unwrap();
+    assert_eq!(kind_of(ring.add(MasterKey::generate(2).unwrap())), ErrorKind::InvalidInput);
+    ring.set_primary(2).unwrap();
+    let back = Keyring::from_bytes(&ring.to_bytes()).unwrap();
+    assert_eq!(back.versions(), [1, 2]);
+    assert_eq!(back.primary_version(), 2);
+    assert_eq!(kind_of(back_set_primary(back)), ErrorKind::InvalidKey);
+}
+
+fn back_set_primary(mut ring: Keyring) -> Result<()> {
+    ring.set_primary(7)
+}
