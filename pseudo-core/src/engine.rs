@@ -260,6 +260,7 @@ impl Engine {
         mode: BatchMode,
         now: Timestamp,
     ) -> Result<BatchOutput> {
+        self.advance_keys(now);
         let mut grant_seen: Option<Grant> = None;
         let result = self.verify_at(token, op, now).and_then(|g| {
             let out = self.transform_at(&g, values, mode, now);

@@ -134,10 +134,10 @@ fn expiry_and_not_before_with_leeway() {
     let f = Fixture::new();
     let t = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
     let at = |s| f.engine.verify_at(&t, Operation::Pseudonymise, Timestamp::from_unix(s));
-    assert!(at(NOW + 3600 + 29).is_ok(), "within the 30 s leeway");
-    assert_eq!(kind_of(at(NOW + 3600 + 30)), ErrorKind::Expired);
-    assert!(at(NOW - 29).is_ok());
-    assert_eq!(kind_of(at(NOW - 31)), ErrorKind::NotYetValid);
+    assert!(at(now_s() + 3600 + 29).is_ok(), "within the 30 s leeway");
+    assert_eq!(kind_of(at(now_s() + 3600 + 30)), ErrorKind::Expired);
+    assert!(at(now_s() - 29).is_ok());
+    assert_eq!(kind_of(at(now_s() - 31)), ErrorKind::NotYetValid);
 }
 
 #[test]
@@ -172,8 +172,8 @@ fn missing_or_mistyped_claims() {
         ("prj", json!("has space")),
         ("jti", json!("")),
         ("cfg", json!({"rev": "yes", "ret": 1, "trt": "same", "fmt": "hex"})),
-        ("cfg", json!({"rev": true, "ret": NOW + 99, "trt": "sometimes", "fmt": "hex"})),
-        ("cfg", json!({"rev": true, "ret": NOW + 99, "trt": "same", "fmt": "base58"})),
+        ("cfg", json!({"rev": true, "ret": now_s() + 99, "trt": "sometimes", "fmt": "hex"})),
+        ("cfg", json!({"rev": true, "ret": now_s() + 99, "trt": "same", "fmt": "base58"})),
     ];
     for (field, v) in bad_values {
         let mut c = f.claims();
@@ -189,12 +189,12 @@ fn huge_exp_and_out_of_order_times() {
     c["exp"] = json!(i64::MAX);
     assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "past retention end");
     let mut c = f.claims();
-    c["exp"] = json!(NOW - 10);
+    c["exp"] = json!(now_s() - 10);
     assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "exp before iat");
     let mut c = f.claims();
-    c["iat"] = json!(NOW + 100);
-    c["nbf"] = json!(NOW + 100);
-    c["exp"] = json!(NOW + 200);
+    c["iat"] = json!(now_s() + 100);
+    c["nbf"] = json!(now_s() + 100);
+    c["exp"] = json!(now_s() + 200);
     assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::NotYetValid);
 }
 
@@ -235,12 +235,12 @@ fn rev_token_rules() {
     assert_eq!(kind_of(rev(&c4)), ErrorKind::InvalidClaims);
     // After retention: the token can still be inside its exp, retention is checked without leeway.
     let mut c5 = c.clone();
-    c5["cfg"]["ret"] = json!(NOW + 100);
-    c5["exp"] = json!(NOW + 100);
+    c5["cfg"]["ret"] = json!(now_s() + 100);
+    c5["exp"] = json!(now_s() + 100);
     let t = f.forge(&h, &c5);
-    assert!(f.engine.verify_at(&t, Operation::Reverse, Timestamp::from_unix(NOW + 99)).is_ok());
+    assert!(f.engine.verify_at(&t, Operation::Reverse, Timestamp::from_unix(now_s() + 99)).is_ok());
     assert_eq!(
-        kind_of(f.engine.verify_at(&t, Operation::Reverse, Timestamp::from_unix(NOW + 100))),
+        kind_of(f.engine.verify_at(&t, Operation::Reverse, Timestamp::from_unix(now_s() + 100))),
         ErrorKind::RetentionEnded
     );
 }
@@ -293,16 +293,16 @@ fn authority_refusals() {
     let r = f.authority.issue_at(&request(TokenKind::Reverse(ReverseLevel::Level1), "P1", nrev), now());
     assert_eq!(kind_of(r), ErrorKind::IssueRefused);
     let mut ended = rev_same();
-    ended.retention_end = Timestamp::from_unix(NOW - 1);
+    ended.retention_end = Timestamp::from_unix(now_s() - 1);
     let r = f.authority.issue_at(&request(TokenKind::Reverse(ReverseLevel::Level1), "P1", ended), now());
     assert_eq!(kind_of(r), ErrorKind::IssueRefused);
     let r = f.authority.issue_at(&request(TokenKind::Secondary(source("P1", org(1), &rev_same())), "P1", rev_same()), now());
     assert_eq!(kind_of(r), ErrorKind::IssueRefused, "source = own project");
     // exp is capped at retention end.
     let mut short = rev_same();
-    short.retention_end = Timestamp::from_unix(NOW + 60);
+    short.retention_end = Timestamp::from_unix(now_s() + 60);
     let t = f.authority.issue_at(&request(TokenKind::Pseudonymise, "P1", short), now()).unwrap();
-    assert_eq!(t.expires_at().unix(), NOW + 60);
+    assert_eq!(t.expires_at().unix(), now_s() + 60);
     assert!(!format!("{t:?}").contains(t.token()));
 }
 

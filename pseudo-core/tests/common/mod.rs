@@ -11,12 +11,15 @@ use serde_json::{json, Value};
 
 pub const ISSUER: &str = "https://portal.example";
 pub const AUDIENCE: &str = "pseudo-engine";
-/// 2026-06-01T00:00:00Z.
-pub const NOW: i64 = 1_780_272_000;
+/// The start of today (UTC): the engine advances its key chain to the real day when it starts,
+/// so the tests' clock is today, at a fixed time of day.
+pub fn now_s() -> i64 {
+    Timestamp::now().day() * DAY
+}
 pub const DAY: i64 = 86_400;
 
 pub fn now() -> Timestamp {
-    Timestamp::from_unix(NOW)
+    Timestamp::from_unix(now_s())
 }
 
 pub struct Fixture {
@@ -27,7 +30,7 @@ pub struct Fixture {
 }
 
 pub fn cfg(method: Method, treatment: Treatment, format: OutputFormat) -> ProjectConfig {
-    ProjectConfig { method, retention_end: Timestamp::from_unix(NOW + 365 * DAY), treatment, format }
+    ProjectConfig { method, retention_end: Timestamp::from_unix(now_s() + 365 * DAY), treatment, format }
 }
 
 pub fn rev_same() -> ProjectConfig {
@@ -99,9 +102,9 @@ impl Fixture {
     pub fn claims(&self) -> Value {
         json!({
             "iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "jti": "jti-1",
-            "iat": NOW, "nbf": NOW, "exp": NOW + 3600,
+            "iat": now_s(), "nbf": now_s(), "exp": now_s() + 3600,
             "tt": "psn", "prj": "P1", "org": org(1).to_string(), "req": "req-1",
-            "cfg": {"rev": true, "ret": NOW + 365 * DAY, "trt": "same", "fmt": "base64url"}
+            "cfg": {"rev": true, "ret": now_s() + 365 * DAY, "trt": "same", "fmt": "base64url"}
         })
     }
 
