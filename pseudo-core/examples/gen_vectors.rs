@@ -52,7 +52,13 @@ fn project(id: &str) -> ProjectId {
 }
 
 fn source(p: &str, o: OrgId, cfg: &ProjectConfig) -> SourceRef {
-    SourceRef { project: project(p), organisation: o, method: cfg.method, retention_end: cfg.retention_end, format: cfg.format }
+    SourceRef {
+        project: project(p),
+        organisation: o,
+        method: cfg.method,
+        retention_end: cfg.retention_end,
+        format: cfg.format,
+    }
 }
 
 struct Gen {
@@ -80,7 +86,8 @@ impl Gen {
             Operation::Pseudonymise => "pseudonymise",
             Operation::Reverse => "reverse",
         };
-        self.cases.push(json!({ "name": name, "operation": op_name, "token": token, "inputs": inputs, "outputs": out }));
+        self.cases
+            .push(json!({ "name": name, "operation": op_name, "token": token, "inputs": inputs, "outputs": out }));
         out
     }
 }
@@ -102,30 +109,90 @@ fn main() {
     let nrev_same = config(Method::NotReversible, Treatment::Same, OutputFormat::Base64url);
 
     // Level 1, every deterministic mode and format.
-    let l1 = g.case(&engine, "psn reversible same base64url", Operation::Pseudonymise, g.token(TokenKind::Pseudonymise, "P-REV", a, rev_same), &values);
+    let l1 = g.case(
+        &engine,
+        "psn reversible same base64url",
+        Operation::Pseudonymise,
+        g.token(TokenKind::Pseudonymise, "P-REV", a, rev_same),
+        &values,
+    );
     let hex = config(Method::Reversible, Treatment::Same, OutputFormat::Hex);
-    let l1_hex = g.case(&engine, "psn reversible same hex", Operation::Pseudonymise, g.token(TokenKind::Pseudonymise, "P-HEX", a, hex), &values);
+    let l1_hex = g.case(
+        &engine,
+        "psn reversible same hex",
+        Operation::Pseudonymise,
+        g.token(TokenKind::Pseudonymise, "P-HEX", a, hex),
+        &values,
+    );
     let b32 = config(Method::Reversible, Treatment::Same, OutputFormat::Base32);
-    g.case(&engine, "psn reversible same base32", Operation::Pseudonymise, g.token(TokenKind::Pseudonymise, "P-B32", a, b32), &values);
-    let hmac = g.case(&engine, "psn not reversible same (hmac)", Operation::Pseudonymise, g.token(TokenKind::Pseudonymise, "P-MAC", a, nrev_same), &values);
+    g.case(
+        &engine,
+        "psn reversible same base32",
+        Operation::Pseudonymise,
+        g.token(TokenKind::Pseudonymise, "P-B32", a, b32),
+        &values,
+    );
+    let hmac = g.case(
+        &engine,
+        "psn not reversible same (hmac)",
+        Operation::Pseudonymise,
+        g.token(TokenKind::Pseudonymise, "P-MAC", a, nrev_same),
+        &values,
+    );
 
     // Reverse level 1: deterministic, the different-treatment and key-version-1 pseudonyms too.
     let rev1 = TokenKind::Reverse(ReverseLevel::Level1);
-    g.case(&engine, "rev level 1 (reversible same)", Operation::Reverse, g.token(rev1.clone(), "P-REV", a, rev_same), &l1);
+    g.case(
+        &engine,
+        "rev level 1 (reversible same)",
+        Operation::Reverse,
+        g.token(rev1.clone(), "P-REV", a, rev_same),
+        &l1,
+    );
     g.case(&engine, "rev level 1 (hex)", Operation::Reverse, g.token(rev1.clone(), "P-HEX", a, hex), &l1_hex);
     let diff_tok = g.token(TokenKind::Pseudonymise, "P-DIF", a, rev_diff);
     let diff = engine.pseudonymise(&diff_tok, &values).unwrap();
-    g.case(&engine, "rev level 1 (reversible different)", Operation::Reverse, g.token(rev1.clone(), "P-DIF", a, rev_diff), &diff);
+    g.case(
+        &engine,
+        "rev level 1 (reversible different)",
+        Operation::Reverse,
+        g.token(rev1.clone(), "P-DIF", a, rev_diff),
+        &diff,
+    );
     let v1 = engine_v1.pseudonymise(&g.token(TokenKind::Pseudonymise, "P-REV", a, rev_same), &values).unwrap();
-    g.case(&engine, "rev level 1 (key version 1, primary is 2)", Operation::Reverse, g.token(rev1, "P-REV", a, rev_same), &v1);
+    g.case(
+        &engine,
+        "rev level 1 (key version 1, primary is 2)",
+        Operation::Reverse,
+        g.token(rev1, "P-REV", a, rev_same),
+        &v1,
+    );
 
     // Level 2 from a reversible source, and its reversal to level-1 pseudonyms.
     let src = source("P-REV", a, &rev_same);
-    let l2 = g.case(&engine, "sec level 2 from reversible source", Operation::Pseudonymise, g.token(TokenKind::Secondary(src.clone()), "S-REV", b, rev_same), &l1);
-    g.case(&engine, "rev level 2", Operation::Reverse, g.token(TokenKind::Reverse(ReverseLevel::Level2(src)), "S-REV", b, rev_same), &l2);
+    let l2 = g.case(
+        &engine,
+        "sec level 2 from reversible source",
+        Operation::Pseudonymise,
+        g.token(TokenKind::Secondary(src.clone()), "S-REV", b, rev_same),
+        &l1,
+    );
+    g.case(
+        &engine,
+        "rev level 2",
+        Operation::Reverse,
+        g.token(TokenKind::Reverse(ReverseLevel::Level2(src)), "S-REV", b, rev_same),
+        &l2,
+    );
     // Level 2 from a not-reversible source into a not-reversible project.
     let src_mac = source("P-MAC", a, &nrev_same);
-    g.case(&engine, "sec level 2 from not-reversible source (hmac)", Operation::Pseudonymise, g.token(TokenKind::Secondary(src_mac), "S-MAC", b, nrev_same), &hmac);
+    g.case(
+        &engine,
+        "sec level 2 from not-reversible source (hmac)",
+        Operation::Pseudonymise,
+        g.token(TokenKind::Secondary(src_mac), "S-MAC", b, nrev_same),
+        &hmac,
+    );
 
     let master_parts = |m: u16, start: u8| {
         json!({

@@ -308,14 +308,15 @@ impl Engine {
             return Err(Error::new(ErrorKind::Expired, "the token has expired"));
         }
         if grant.token_type == TokenType::Rev && now >= grant.config.retention_end {
-            return Err(Error::new(ErrorKind::RetentionEnded, "the project's retention has ended: reversal is refused"));
+            return Err(Error::new(
+                ErrorKind::RetentionEnded,
+                "the project's retention has ended: reversal is refused",
+            ));
         }
         self.advance_keys(now);
         let plan = self.plan(grant)?;
-        let item_limits = ItemLimits {
-            max_value_bytes: limits.max_item_bytes,
-            max_pseudonym_bytes: limits.max_pseudonym_bytes(),
-        };
+        let item_limits =
+            ItemLimits { max_value_bytes: limits.max_item_bytes, max_pseudonym_bytes: limits.max_pseudonym_bytes() };
         let out = transform::run(&plan, item_limits, values, self.options.parallel)?;
         if mode == BatchMode::Strict && !out.failures().is_empty() {
             return Err(Error::batch(out.failures().to_vec()));
@@ -323,14 +324,20 @@ impl Engine {
         Ok(out)
     }
 
-    fn cached_key(&self, ring: &Keyring, version: u16, purpose: Purpose, level: u8, domain: &[u8], day: Option<i64>) -> Result<SharedKey> {
+    fn cached_key(
+        &self,
+        ring: &Keyring,
+        version: u16,
+        purpose: Purpose,
+        level: u8,
+        domain: &[u8],
+        day: Option<i64>,
+    ) -> Result<SharedKey> {
         let info = kdf_info(purpose, level, domain, version, day);
         if let Some(k) = self.cache.lock().ok().and_then(|c| c.get(&info).cloned()) {
             return Ok(k);
         }
-        let key = ring
-            .get(version)
-            .ok_or_else(|| Error::new(ErrorKind::InvalidKey, "unknown key version"))?;
+        let key = ring.get(version).ok_or_else(|| Error::new(ErrorKind::InvalidKey, "unknown key version"))?;
         let derived = Arc::new(derive(key, purpose, &info, day)?);
         if let Ok(mut c) = self.cache.lock() {
             if c.len() >= MAX_CACHED_KEYS {
@@ -347,7 +354,9 @@ impl Engine {
         let day = Some(cfg.retention_end.day());
         let cipher = match mode {
             Mode::SivSame => ForwardCipher::Siv(self.cached_key(ring, version, Purpose::Siv, level, &domain, day)?),
-            Mode::SivRandom => ForwardCipher::SivRandom(self.cached_key(ring, version, Purpose::Siv, level, &domain, day)?),
+            Mode::SivRandom => {
+                ForwardCipher::SivRandom(self.cached_key(ring, version, Purpose::Siv, level, &domain, day)?)
+            }
             Mode::Hmac => {
                 let k = self.cached_key(ring, version, Purpose::Hmac, level, &domain, None)?;
                 ForwardCipher::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &k))
@@ -358,7 +367,15 @@ impl Engine {
         Ok(Forward { header, domain, cipher, format: cfg.format })
     }
 
-    fn backward(&self, ring: &Keyring, level: u8, mode: Option<Mode>, domain: Vec<u8>, retention_end: Timestamp, format: crate::config::OutputFormat) -> Result<Backward> {
+    fn backward(
+        &self,
+        ring: &Keyring,
+        level: u8,
+        mode: Option<Mode>,
+        domain: Vec<u8>,
+        retention_end: Timestamp,
+        format: crate::config::OutputFormat,
+    ) -> Result<Backward> {
         let day = Some(retention_end.day());
         let keys: Vec<(u16, SharedKey)> = ring
             .versions()
@@ -366,7 +383,10 @@ impl Engine {
             .filter_map(|v| self.cached_key(ring, v, Purpose::Siv, level, &domain, day).ok().map(|k| (v, k)))
             .collect();
         if keys.is_empty() {
-            return Err(Error::new(ErrorKind::RetentionEnded, "the retention of this project has ended: its keys were erased"));
+            return Err(Error::new(
+                ErrorKind::RetentionEnded,
+                "the retention of this project has ended: its keys were erased",
+            ));
         }
         Ok(Backward { level, mode, domain, keys, format })
     }
@@ -401,7 +421,14 @@ impl Engine {
                     }
                 };
                 let mode = Some(mode_of(&g.config));
-                Ok(Plan::Reverse(self.backward(&ring, g.level, mode, domain, g.config.retention_end, g.config.format)?))
+                Ok(Plan::Reverse(self.backward(
+                    &ring,
+                    g.level,
+                    mode,
+                    domain,
+                    g.config.retention_end,
+                    g.config.format,
+                )?))
             }
         }
     }

@@ -237,11 +237,14 @@ fn decode_text(text: &str, enc: Encoding) -> Result<Zeroizing<Vec<u8>>> {
         Encoding::Hex => HEXLOWER_PERMISSIVE.decode(text.as_bytes()).map_err(|_| bad())?,
         Encoding::Base64 => {
             let normalised: Zeroizing<String> = Zeroizing::new(
-                text.trim_end_matches('=').chars().map(|c| match c {
-                    '+' => '-',
-                    '/' => '_',
-                    c => c,
-                }).collect(),
+                text.trim_end_matches('=')
+                    .chars()
+                    .map(|c| match c {
+                        '+' => '-',
+                        '/' => '_',
+                        c => c,
+                    })
+                    .collect(),
             );
             BASE64URL_NOPAD.decode(normalised.as_bytes()).map_err(|_| bad())?
         }
@@ -258,10 +261,7 @@ pub struct Keyring {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring")
-            .field("versions", &self.versions())
-            .field("primary", &self.primary)
-            .finish()
+        f.debug_struct("Keyring").field("versions", &self.versions()).field("primary", &self.primary).finish()
     }
 }
 
@@ -275,7 +275,10 @@ impl Keyring {
     /// Adds a key version (refused if that version is already present).
     pub fn add(&mut self, key: MasterKey) -> Result<()> {
         if self.get(key.version).is_some() {
-            return Err(Error::new(ErrorKind::InvalidInput, format!("key version {} is already in the keyring", key.version)));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("key version {} is already in the keyring", key.version),
+            ));
         }
         self.keys.push(key);
         self.keys.sort_by_key(|k| k.version);
@@ -398,9 +401,8 @@ impl From<MasterKey> for Keyring {
 // ---------------------------------------------------------------------------------------------
 // Ed25519
 
-const PKCS8_V1_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
+const PKCS8_V1_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 const SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 
 fn pem_encode(tag: &str, der: &[u8]) -> String {

@@ -56,11 +56,15 @@ mod token;
 mod transform;
 pub mod wire;
 
-pub use config::{Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment, SECONDS_PER_DAY};
+pub use config::{
+    Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment, SECONDS_PER_DAY,
+};
 pub use engine::{AuditEvent, AuditSink, BatchMode, Engine, EngineOptions, Limits, Operation, TokenStatus};
 pub use error::{Error, ErrorKind, ItemCode, ItemFailure, Result};
 pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MIN_SECRET_LEN};
-pub use token::{Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType, Validation, Verifier};
+pub use token::{
+    Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType, Validation, Verifier,
+};
 pub use transform::BatchOutput;
 
 /// The crate version.

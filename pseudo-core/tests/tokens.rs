@@ -39,7 +39,11 @@ fn alg_none_and_other_algorithms_are_refused() {
     // alg none with an empty signature.
     let mut h = f.header();
     h["alg"] = json!("none");
-    let t = format!("{}.{}.", BASE64URL_NOPAD.encode(h.to_string().as_bytes()), BASE64URL_NOPAD.encode(f.claims().to_string().as_bytes()));
+    let t = format!(
+        "{}.{}.",
+        BASE64URL_NOPAD.encode(h.to_string().as_bytes()),
+        BASE64URL_NOPAD.encode(f.claims().to_string().as_bytes())
+    );
     assert!(matches!(kind_of(f.verify(&t)), ErrorKind::MalformedToken | ErrorKind::UnsupportedAlgorithm));
 }
 
@@ -49,7 +53,11 @@ fn hs256_signed_with_the_public_key_is_refused() {
     let public = f.authority.verifying_key().as_bytes().to_vec();
     let mut h = f.header();
     h["alg"] = json!("HS256");
-    let msg = format!("{}.{}", BASE64URL_NOPAD.encode(h.to_string().as_bytes()), BASE64URL_NOPAD.encode(f.claims().to_string().as_bytes()));
+    let msg = format!(
+        "{}.{}",
+        BASE64URL_NOPAD.encode(h.to_string().as_bytes()),
+        BASE64URL_NOPAD.encode(f.claims().to_string().as_bytes())
+    );
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &public);
     let sig = ring::hmac::sign(&key, msg.as_bytes());
     let t = format!("{msg}.{}", BASE64URL_NOPAD.encode(sig.as_ref()));
@@ -77,7 +85,10 @@ fn wrong_or_missing_typ() {
     // typ says rev, claims say psn.
     let mut h = f.header();
     h["typ"] = json!("pseudo-rev+jwt");
-    assert_eq!(kind_of(f.engine.verify_at(&f.forge(&h, &f.claims()), Operation::Reverse, now())), ErrorKind::WrongTokenType);
+    assert_eq!(
+        kind_of(f.engine.verify_at(&f.forge(&h, &f.claims()), Operation::Reverse, now())),
+        ErrorKind::WrongTokenType
+    );
     // No typ at all.
     let h = json!({"alg": "EdDSA", "kid": f.kid});
     assert_eq!(kind_of(f.verify(&f.forge(&h, &f.claims()))), ErrorKind::MalformedToken);
@@ -296,7 +307,9 @@ fn authority_refusals() {
     ended.retention_end = Timestamp::from_unix(now_s() - 1);
     let r = f.authority.issue_at(&request(TokenKind::Reverse(ReverseLevel::Level1), "P1", ended), now());
     assert_eq!(kind_of(r), ErrorKind::IssueRefused);
-    let r = f.authority.issue_at(&request(TokenKind::Secondary(source("P1", org(1), &rev_same())), "P1", rev_same()), now());
+    let r = f
+        .authority
+        .issue_at(&request(TokenKind::Secondary(source("P1", org(1), &rev_same())), "P1", rev_same()), now());
     assert_eq!(kind_of(r), ErrorKind::IssueRefused, "source = own project");
     // exp is capped at retention end.
     let mut short = rev_same();
@@ -316,7 +329,10 @@ fn keys_round_trip_and_hide_secrets() {
     let vk = sk.verifying_key();
     assert_eq!(&VerifyingKey::from_pem(&vk.to_pem()).unwrap(), vk);
     assert_eq!(&VerifyingKey::from_jwk(&vk.to_jwk()).unwrap(), vk);
-    assert_eq!(kind_of(VerifyingKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")), ErrorKind::InvalidKey);
+    assert_eq!(
+        kind_of(VerifyingKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")),
+        ErrorKind::InvalidKey
+    );
     assert_eq!(kind_of(SigningKey::from_pem("garbage")), ErrorKind::InvalidKey);
 
     let mk = MasterKey::generate(3).unwrap();

@@ -192,7 +192,8 @@ fn retention_end_shreds_the_keys() {
     assert_eq!(e.kind(), ErrorKind::RetentionEnded);
     // The backup taken before the advance still reverses: documented in SPEC §8.
     let old = Keyring::from_bytes(&before).unwrap();
-    let engine3 = Engine::new(old, &[f.authority.verifying_key().clone()], EngineOptions::new(ISSUER, AUDIENCE)).unwrap();
+    let engine3 =
+        Engine::new(old, &[f.authority.verifying_key().clone()], EngineOptions::new(ISSUER, AUDIENCE)).unwrap();
     assert!(engine3.transform_at(&g, &v, BatchMode::Strict, now()).is_ok());
 }
 
@@ -236,10 +237,10 @@ fn limits_and_empty_batches() {
     assert_eq!(kind_of(f.psn(&t, &[])), ErrorKind::InvalidInput);
     assert_eq!(kind_of(f.psn(&t, &["x"; 11])), ErrorKind::LimitExceeded);
     let e = f.psn(&t, &["ok", "this value is too long", ""]).unwrap_err();
-    assert_eq!(e.item_failures(), [
-        ItemFailure { index: 1, code: ItemCode::TooLong },
-        ItemFailure { index: 2, code: ItemCode::EmptyValue }
-    ]);
+    assert_eq!(
+        e.item_failures(),
+        [ItemFailure { index: 1, code: ItemCode::TooLong }, ItemFailure { index: 2, code: ItemCode::EmptyValue }]
+    );
 }
 
 #[test]

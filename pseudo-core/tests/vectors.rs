@@ -50,7 +50,13 @@ fn vector_keys_match_their_parts() {
     for m in doc["master_keys"].as_array().unwrap() {
         let hex = |k: &str| data_encoding::HEXLOWER.decode(m[k].as_str().unwrap().as_bytes()).unwrap();
         let chain: [u8; 32] = hex("chain_secret_hex").try_into().unwrap();
-        let key = MasterKey::from_parts(m["version"].as_u64().unwrap() as u16, &hex("static_secret_hex"), m["chain_day"].as_i64().unwrap(), &chain).unwrap();
+        let key = MasterKey::from_parts(
+            m["version"].as_u64().unwrap() as u16,
+            &hex("static_secret_hex"),
+            m["chain_day"].as_i64().unwrap(),
+            &chain,
+        )
+        .unwrap();
         let held = ring.get(key.version()).unwrap();
         assert_eq!(held.to_bytes(), key.to_bytes());
     }

@@ -24,7 +24,8 @@ fn error_code(r: &WireResponse) -> String {
 fn json_round_trip_like_the_incert_api() {
     let f = Fixture::new();
     let psn = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
-    let r = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, br#"{"data": ["Example PID 1", "Example PID 2"]}"#);
+    let r =
+        call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, br#"{"data": ["Example PID 1", "Example PID 2"]}"#);
     assert_eq!((r.status, r.content_type), (200, "application/json"));
     let out = json(&r);
     let data = out["data"].as_array().unwrap();
@@ -74,12 +75,24 @@ fn token_errors_are_401_and_wrong_endpoint_403() {
     let r = call(&f, PATH_PSEUDONYMISE, &tampered, "application/json", None, body);
     assert_eq!(r.status, 401);
     for auth in [None, Some("Basic abc"), Some("Bearer "), Some(psn.as_str())] {
-        let req = WireRequest { path: PATH_PSEUDONYMISE, authorization: auth, content_type: Some("application/json"), accept: None, body };
+        let req = WireRequest {
+            path: PATH_PSEUDONYMISE,
+            authorization: auth,
+            content_type: Some("application/json"),
+            accept: None,
+            body,
+        };
         assert_eq!(handle_at(&f.engine, &req, now()).status, 401, "{auth:?}");
     }
     let expired = Timestamp::from_unix(now_s() + 7200);
     let auth = format!("Bearer {psn}");
-    let req = WireRequest { path: PATH_PSEUDONYMISE, authorization: Some(&auth), content_type: Some("application/json"), accept: None, body };
+    let req = WireRequest {
+        path: PATH_PSEUDONYMISE,
+        authorization: Some(&auth),
+        content_type: Some("application/json"),
+        accept: None,
+        body,
+    };
     let r = handle_at(&f.engine, &req, expired);
     assert_eq!((r.status, error_code(&r).as_str()), (401, "token_expired"));
 }

@@ -157,7 +157,10 @@ impl Authority {
     /// An authority signing with `key` as `issuer`, for engines that expect `audience`.
     pub fn new(key: SigningKey, issuer: &str, audience: &str) -> Result<Self> {
         if !valid_text(issuer, 256) || !valid_text(audience, 256) {
-            return Err(Error::new(ErrorKind::InvalidInput, "issuer and audience are 1 to 256 characters without control characters"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "issuer and audience are 1 to 256 characters without control characters",
+            ));
         }
         Ok(Authority { key, issuer: issuer.to_owned(), audience: audience.to_owned(), policy: None })
     }
@@ -215,10 +218,16 @@ impl Authority {
 
     fn claims_for(&self, r: &TokenRequest, now: Timestamp) -> Result<Claims> {
         if !valid_text(&r.subject, 256) {
-            return Err(Error::new(ErrorKind::InvalidInput, "the subject is 1 to 256 characters without control characters"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the subject is 1 to 256 characters without control characters",
+            ));
         }
         if !valid_text(&r.request, 128) {
-            return Err(Error::new(ErrorKind::InvalidInput, "the request id is 1 to 128 characters without control characters"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the request id is 1 to 128 characters without control characters",
+            ));
         }
         if r.lifetime.as_secs() == 0 {
             return Err(Error::new(ErrorKind::InvalidInput, "a token lifetime is at least one second"));

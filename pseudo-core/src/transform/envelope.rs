@@ -37,7 +37,6 @@ impl Mode {
             _ => None,
         }
     }
-
 }
 
 /// The header: format version, level, mode, key version (big-endian u16).

@@ -167,10 +167,7 @@ struct Worker<'p> {
 }
 
 fn sivs(b: &Backward) -> Vec<(u16, Aes256Siv)> {
-    b.keys
-        .iter()
-        .filter_map(|(v, k)| Aes256Siv::new_from_slice(k).ok().map(|s| (*v, s)))
-        .collect()
+    b.keys.iter().filter_map(|(v, k)| Aes256Siv::new_from_slice(k).ok().map(|s| (*v, s))).collect()
 }
 
 impl<'p> Worker<'p> {
@@ -332,11 +329,7 @@ fn open<'d>(
     if h.level != b.level || b.mode.is_some_and(|m| m != h.mode) {
         return Err(ItemCode::InvalidPseudonym);
     }
-    let siv = &mut sivs
-        .iter_mut()
-        .find(|(v, _)| *v == h.key_version)
-        .ok_or(ItemCode::InvalidPseudonym)?
-        .1;
+    let siv = &mut sivs.iter_mut().find(|(v, _)| *v == h.key_version).ok_or(ItemCode::InvalidPseudonym)?.1;
     let header = h.to_bytes();
     let (nonce_len, ad_extra) = match h.mode {
         Mode::SivSame => (0, false),
@@ -376,7 +369,12 @@ fn run_chunk<S: AsRef<str>>(plan: &Plan, limits: ItemLimits, values: &[S], base:
 }
 
 /// Runs `plan` over `values`, in parallel for large batches, keeping input order.
-pub(crate) fn run<S: AsRef<str> + Sync>(plan: &Plan, limits: ItemLimits, values: &[S], parallel: bool) -> Result<BatchOutput> {
+pub(crate) fn run<S: AsRef<str> + Sync>(
+    plan: &Plan,
+    limits: ItemLimits,
+    values: &[S],
+    parallel: bool,
+) -> Result<BatchOutput> {
     if !parallel || values.len() < PARALLEL_THRESHOLD {
         let c = run_chunk(plan, limits, values, 0)?;
         return Ok(BatchOutput { data: c.data, ends: c.ends, failures: c.failures });

@@ -102,7 +102,10 @@ pub(crate) fn parse(text: &str, max_items: usize) -> Result<Records, CsvError> {
 }
 
 fn needs_quotes(v: &str) -> bool {
-    v.is_empty() || v.bytes().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n')) || v.starts_with(' ') || v.ends_with(' ')
+    v.is_empty()
+        || v.bytes().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'))
+        || v.starts_with(' ')
+        || v.ends_with(' ')
 }
 
 /// Writes `values` as CSV records of the given widths (CRLF line ends, RFC 4180 quoting).

@@ -114,7 +114,8 @@ fn error_response(status: u16, code: &str, message: &str, items: &[ItemFailure])
     WireResponse {
         status,
         content_type: CONTENT_JSON,
-        body: serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":{"code":"internal_error","message":"serialisation failed"}}"#.to_vec()),
+        body: serde_json::to_vec(&body)
+            .unwrap_or_else(|_| br#"{"error":{"code":"internal_error","message":"serialisation failed"}}"#.to_vec()),
     }
 }
 
@@ -151,7 +152,9 @@ fn media_type(v: &str) -> Result<(String, bool), Error> {
 }
 
 fn request_format(ct: Option<&str>) -> Result<Format, Error> {
-    let ct = ct.ok_or_else(|| bad(ErrorKind::UnsupportedMediaType, "a Content-Type of application/json or text/csv is required"))?;
+    let ct = ct.ok_or_else(|| {
+        bad(ErrorKind::UnsupportedMediaType, "a Content-Type of application/json or text/csv is required")
+    })?;
     let (mt, charset_ok) = media_type(ct)?;
     if !charset_ok {
         return Err(bad(ErrorKind::UnsupportedMediaType, "only the UTF-8 charset is supported"));
@@ -224,22 +227,34 @@ fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timesta
     let (values, widths) = match in_format {
         Format::Json => {
             let v: JsonIn = serde_json::from_str(text).map_err(|e| {
-                bad(ErrorKind::BadRequest, format!("the body must be {{\"data\": [strings]}} (line {}, column {})", e.line(), e.column()))
+                bad(
+                    ErrorKind::BadRequest,
+                    format!("the body must be {{\"data\": [strings]}} (line {}, column {})", e.line(), e.column()),
+                )
             })?;
             let n = v.data.len();
             (v.data, vec![n])
         }
         Format::Csv => {
             let r = csv::parse(text, limits.max_items).map_err(|e| match e {
-                csv::CsvError::UnclosedQuote { line } => bad(ErrorKind::BadRequest, format!("CSV: a quoted field opened on line {line} is never closed")),
-                csv::CsvError::StrayQuote { line } => bad(ErrorKind::BadRequest, format!("CSV: a stray quote on line {line}")),
-                csv::CsvError::TooManyItems => bad(ErrorKind::LimitExceeded, format!("the body has more than {} items", limits.max_items)),
+                csv::CsvError::UnclosedQuote { line } => {
+                    bad(ErrorKind::BadRequest, format!("CSV: a quoted field opened on line {line} is never closed"))
+                }
+                csv::CsvError::StrayQuote { line } => {
+                    bad(ErrorKind::BadRequest, format!("CSV: a stray quote on line {line}"))
+                }
+                csv::CsvError::TooManyItems => {
+                    bad(ErrorKind::LimitExceeded, format!("the body has more than {} items", limits.max_items))
+                }
             })?;
             (r.values, r.widths)
         }
     };
     if values.len() > limits.max_items {
-        return Err(bad(ErrorKind::LimitExceeded, format!("the body has {} items; the limit is {}", values.len(), limits.max_items)));
+        return Err(bad(
+            ErrorKind::LimitExceeded,
+            format!("the body has {} items; the limit is {}", values.len(), limits.max_items),
+        ));
     }
     let max_len = match op {
         Operation::Pseudonymise => limits.max_item_bytes.max(limits.max_pseudonym_bytes()),

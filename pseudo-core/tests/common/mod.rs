@@ -46,7 +46,13 @@ pub fn project(id: &str) -> ProjectId {
 }
 
 pub fn source(p: &str, o: OrgId, c: &ProjectConfig) -> SourceRef {
-    SourceRef { project: project(p), organisation: o, method: c.method, retention_end: c.retention_end, format: c.format }
+    SourceRef {
+        project: project(p),
+        organisation: o,
+        method: c.method,
+        retention_end: c.retention_end,
+        format: c.format,
+    }
 }
 
 pub fn request(kind: TokenKind, prj: &str, c: ProjectConfig) -> TokenRequest {
@@ -114,7 +120,8 @@ impl Fixture {
 
     /// Signs raw header and payload JSON text with the authority's real key.
     pub fn forge_raw(&self, header: &str, payload: &str) -> String {
-        let msg = format!("{}.{}", BASE64URL_NOPAD.encode(header.as_bytes()), BASE64URL_NOPAD.encode(payload.as_bytes()));
+        let msg =
+            format!("{}.{}", BASE64URL_NOPAD.encode(header.as_bytes()), BASE64URL_NOPAD.encode(payload.as_bytes()));
         let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&self.signing_pkcs8).unwrap();
         let sig = pair.sign(msg.as_bytes());
         format!("{msg}.{}", BASE64URL_NOPAD.encode(sig.as_ref()))
