@@ -1,0 +1,380 @@
+//! The token authority: issues `psn`, `sec` and `rev` tokens from a project configuration.
+
+use std::ffi::c_char;
+use std::fmt;
+use std::time::Duration;
+
+use pseudo_core::{
+    Authority, Method, OrgId, OutputFormat, ProjectConfig, ProjectId, ReverseLevel, SigningKey, SourceRef,
+    TokenKind, TokenRequest, Treatment,
+};
+use zeroize::Zeroizing;
+
+use crate::keys::{boxed, free_box, pseudo_signing_key};
+use crate::status::{guard, handle, out_check, put, text, timestamp, Fail, FfiResult, pseudo_status};
+
+/// Whether a project's pseudonyms can be reversed: a `PSEUDO_METHOD_*` value.
+#[allow(non_camel_case_types)]
+pub type pseudo_method = u32;
+/// AES-SIV: reversible with a reverse token until retention ends.
+pub const PSEUDO_METHOD_REVERSIBLE: pseudo_method = 0;
+/// HMAC or random: never reversible.
+pub const PSEUDO_METHOD_NOT_REVERSIBLE: pseudo_method = 1;
+
+/// Whether one value always gets the same pseudonym: a `PSEUDO_TREATMENT_*` value.
+#[allow(non_camel_case_types)]
+pub type pseudo_treatment = u32;
+/// One value always gets the same pseudonym in the project (joins work).
+pub const PSEUDO_TREATMENT_SAME: pseudo_treatment = 0;
+/// Every occurrence gets a fresh pseudonym.
+pub const PSEUDO_TREATMENT_DIFFERENT: pseudo_treatment = 1;
+
+/// How pseudonyms are written: a `PSEUDO_FORMAT_*` value.
+#[allow(non_camel_case_types)]
+pub type pseudo_output_format = u32;
+/// RFC 4648 base64url, unpadded (the default).
+pub const PSEUDO_FORMAT_BASE64URL: pseudo_output_format = 0;
+/// Lower-case hexadecimal.
+pub const PSEUDO_FORMAT_HEX: pseudo_output_format = 1;
+/// RFC 4648 base32, lower case, unpadded.
+pub const PSEUDO_FORMAT_BASE32: pseudo_output_format = 2;
+
+/// Which token to issue: a `PSEUDO_TOKEN_*` value.
+#[allow(non_camel_case_types)]
+pub type pseudo_token_kind = u32;
+/// Pseudonymisation (`psn`): original values → level-1 pseudonyms.
+pub const PSEUDO_TOKEN_PSEUDONYMISE: pseudo_token_kind = 0;
+/// Secondary (`sec`): the source's level-1 pseudonyms → level-2 pseudonyms. Needs `source`.
+pub const PSEUDO_TOKEN_SECONDARY: pseudo_token_kind = 1;
+/// Reverse (`rev`) of level-1 pseudonyms → original values.
+pub const PSEUDO_TOKEN_REVERSE_LEVEL1: pseudo_token_kind = 2;
+/// Reverse (`rev`) of level-2 pseudonyms → the source's level-1 pseudonyms. Needs `source`.
+pub const PSEUDO_TOKEN_REVERSE_LEVEL2: pseudo_token_kind = 3;
+
+/// A project's configuration, carried in every token.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct pseudo_project_config {
+    /// A `PSEUDO_METHOD_*` value.
+    pub method: pseudo_method,
+    /// End of retention, Unix seconds: after it reversal is refused for ever and tokens expire.
+    pub retention_end: i64,
+    /// A `PSEUDO_TREATMENT_*` value.
+    pub treatment: pseudo_treatment,
+    /// A `PSEUDO_FORMAT_*` value.
+    pub format: pseudo_output_format,
+}
+
+/// The source of a secondary (level-2) pseudonymisation: whose level-1 pseudonyms are accepted.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct pseudo_source_ref {
+    /// The source project id (NUL-terminated).
+    pub project: *const c_char,
+    /// The source organisation's UUID as text (NUL-terminated).
+    pub organisation: *const c_char,
+    /// The source project's `PSEUDO_METHOD_*`.
+    pub method: pseudo_method,
+    /// The source project's retention end, Unix seconds.
+    pub retention_end: i64,
+    /// The source project's `PSEUDO_FORMAT_*`.
+    pub format: pseudo_output_format,
+}
+
+/// Everything a token carries. Every string is NUL-terminated UTF-8 and only borrowed.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct pseudo_token_request {
+    /// A `PSEUDO_TOKEN_*` value.
+    pub kind: pseudo_token_kind,
+    /// Who the token is for (`sub`): 1 to 256 characters, no control characters.
+    pub subject: *const c_char,
+    /// The collaborator organisation's UUID as text (`org`).
+    pub organisation: *const c_char,
+    /// The project id (`prj`): 1 to 128 printable ASCII characters.
+    pub project: *const c_char,
+    /// The approved request id (`req`): 1 to 128 characters.
+    pub request: *const c_char,
+    /// The project's configuration.
+    pub config: pseudo_project_config,
+    /// How long the token is valid, in seconds (≥ 1); capped at the retention end.
+    pub lifetime_seconds: u64,
+    /// For `PSEUDO_TOKEN_SECONDARY` and `PSEUDO_TOKEN_REVERSE_LEVEL2`: the source; NULL otherwise.
+    pub source: *const pseudo_source_ref,
+}
+
+/// Issues signed tokens. Safe to share across threads (every function takes it `const`).
+pub struct pseudo_authority {
+    inner: Authority,
+}
+
+impl fmt::Debug for pseudo_authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("pseudo_authority").field("issuer", &self.inner.issuer()).finish_non_exhaustive()
+    }
+}
+
+/// A freshly issued token: the compact JWT (a bearer SECRET, wiped when freed), its id and expiry.
+pub struct pseudo_token {
+    /// The JWT followed by a NUL.
+    text: Zeroizing<Vec<u8>>,
+    /// The `jti` followed by a NUL.
+    jti: Vec<u8>,
+    expires_at: i64,
+}
+
+impl fmt::Debug for pseudo_token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("pseudo_token").field("expires_at", &self.expires_at).finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn method(v: pseudo_method) -> FfiResult<Method> {
+    match v {
+        PSEUDO_METHOD_REVERSIBLE => Ok(Method::Reversible),
+        PSEUDO_METHOD_NOT_REVERSIBLE => Ok(Method::NotReversible),
+        _ => Err(Fail::invalid("`method` is not a PSEUDO_METHOD_* value")),
+    }
+}
+
+fn treatment(v: pseudo_treatment) -> FfiResult<Treatment> {
+    match v {
+        PSEUDO_TREATMENT_SAME => Ok(Treatment::Same),
+        PSEUDO_TREATMENT_DIFFERENT => Ok(Treatment::Different),
+        _ => Err(Fail::invalid("`treatment` is not a PSEUDO_TREATMENT_* value")),
+    }
+}
+
+fn format(v: pseudo_output_format) -> FfiResult<OutputFormat> {
+    match v {
+        PSEUDO_FORMAT_BASE64URL => Ok(OutputFormat::Base64url),
+        PSEUDO_FORMAT_HEX => Ok(OutputFormat::Hex),
+        PSEUDO_FORMAT_BASE32 => Ok(OutputFormat::Base32),
+        _ => Err(Fail::invalid("`format` is not a PSEUDO_FORMAT_* value")),
+    }
+}
+
+fn org(s: &str) -> FfiResult<OrgId> {
+    OrgId::parse_str(s).map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_INPUT, "an organisation is a UUID"))
+}
+
+/// # Safety
+/// `src` is NULL or points to a valid struct whose strings are NULL or NUL-terminated.
+unsafe fn source(src: *const pseudo_source_ref) -> FfiResult<SourceRef> {
+    // SAFETY: forwarded contract.
+    let s = unsafe { handle(src, "request->source") }?;
+    Ok(SourceRef {
+        // SAFETY: forwarded contract.
+        project: ProjectId::new(unsafe { text(s.project, "source->project") }?)?,
+        // SAFETY: forwarded contract.
+        organisation: org(unsafe { text(s.organisation, "source->organisation") }?)?,
+        method: method(s.method)?,
+        retention_end: timestamp(s.retention_end),
+        format: format(s.format)?,
+    })
+}
+
+/// # Safety
+/// `r`'s pointers are NULL or valid as documented on `pseudo_token_request`.
+unsafe fn token_request(r: &pseudo_token_request) -> FfiResult<TokenRequest> {
+    let no_source = |name: &str| {
+        if r.source.is_null() {
+            Ok(())
+        } else {
+            Err(Fail::invalid(format!("a {name} token takes no `source`: set it to NULL")))
+        }
+    };
+    let kind = match r.kind {
+        PSEUDO_TOKEN_PSEUDONYMISE => {
+            no_source("pseudonymisation")?;
+            TokenKind::Pseudonymise
+        }
+        // SAFETY: forwarded contract.
+        PSEUDO_TOKEN_SECONDARY => TokenKind::Secondary(unsafe { source(r.source) }?),
+        PSEUDO_TOKEN_REVERSE_LEVEL1 => {
+            no_source("level-1 reverse")?;
+            TokenKind::Reverse(ReverseLevel::Level1)
+        }
+        // SAFETY: forwarded contract.
+        PSEUDO_TOKEN_REVERSE_LEVEL2 => TokenKind::Reverse(ReverseLevel::Level2(unsafe { source(r.source) }?)),
+        _ => return Err(Fail::invalid("`kind` is not a PSEUDO_TOKEN_* value")),
+    };
+    Ok(TokenRequest {
+        kind,
+        // SAFETY: forwarded contract.
+        subject: unsafe { text(r.subject, "request->subject") }?.to_owned(),
+        // SAFETY: forwarded contract.
+        organisation: org(unsafe { text(r.organisation, "request->organisation") }?)?,
+        // SAFETY: forwarded contract.
+        project: ProjectId::new(unsafe { text(r.project, "request->project") }?)?,
+        // SAFETY: forwarded contract.
+        request: unsafe { text(r.request, "request->request") }?.to_owned(),
+        config: ProjectConfig {
+            method: method(r.config.method)?,
+            retention_end: timestamp(r.config.retention_end),
+            treatment: treatment(r.config.treatment)?,
+            format: format(r.config.format)?,
+        },
+        lifetime: Duration::from_secs(r.lifetime_seconds),
+    })
+}
+
+/// A new authority signing with a copy of `key` for tokens from `issuer` (`iss`) to `audience`
+/// (`aud`). `key` stays owned by the caller.
+///
+/// On success `*out` receives a new handle the caller frees with `pseudo_authority_free`.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`
+/// (empty issuer or audience).
+///
+/// # Safety
+/// `key` is NULL or a live handle; `issuer` and `audience` are NULL or NUL-terminated; `out` is
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_authority_new(
+    key: *const pseudo_signing_key,
+    issuer: *const c_char,
+    audience: *const c_char,
+    out: *mut *mut pseudo_authority,
+) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let key = unsafe { handle(key, "key") }?;
+        // SAFETY: forwarded contract.
+        let issuer = unsafe { text(issuer, "issuer") }?;
+        // SAFETY: forwarded contract.
+        let audience = unsafe { text(audience, "audience") }?;
+        out_check(out, "out")?;
+        let copy = SigningKey::from_pkcs8_der(&key.inner.to_pkcs8_der())?;
+        let inner = Authority::new(copy, issuer, audience)?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_authority { inner })) };
+        Ok(())
+    })
+}
+
+/// Issues a token for `request` as of `now` (Unix seconds). Thread-safe.
+///
+/// On success `*out` receives a new token the caller frees with `pseudo_token_free`. The token
+/// text is shown once: the authority keeps no copy.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT` (any required pointer, including the request's
+/// strings and a missing `source`), `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT` (unknown
+/// enumeration value, `source` given where none is taken), `PSEUDO_INVALID_INPUT` (bad subject,
+/// project, request, organisation or zero lifetime), `PSEUDO_ISSUE_REFUSED` (retention ended,
+/// reverse token for a not-reversible project, secondary source equal to the project),
+/// `PSEUDO_INTERNAL`.
+///
+/// # Safety
+/// `authority` is NULL or a live handle; `request` is NULL or a valid struct; `out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_authority_issue(
+    authority: *const pseudo_authority,
+    request: *const pseudo_token_request,
+    now: i64,
+    out: *mut *mut pseudo_token,
+) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let authority = unsafe { handle(authority, "authority") }?;
+        // SAFETY: forwarded contract.
+        let request = unsafe { handle(request, "request") }?;
+        out_check(out, "out")?;
+        // SAFETY: forwarded contract.
+        let request = unsafe { token_request(request) }?;
+        let issued = authority.inner.issue_at(&request, timestamp(now))?;
+        let expires_at = issued.expires_at().unix();
+        let mut jti = issued.jti().as_bytes().to_vec();
+        jti.push(0);
+        let mut text = Zeroizing::new(issued.into_token().into_bytes());
+        text.push(0);
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_token { text, jti, expires_at })) };
+        Ok(())
+    })
+}
+
+/// Frees an authority, wiping its signing key. NULL is a no-op; freeing twice is undefined.
+///
+/// # Safety
+/// `authority` is NULL or a handle from this library not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_authority_free(authority: *mut pseudo_authority) {
+    // SAFETY: forwarded contract.
+    unsafe { free_box(authority) }
+}
+
+/// Borrows the token's compact JWT: `*out_text` points to NUL-terminated text owned by `token`
+/// (valid until `pseudo_token_free`), `*out_len` is its length without the NUL. SECRET.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `token` is NULL or a live handle; `out_text` and `out_len` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_token_text(
+    token: *const pseudo_token,
+    out_text: *mut *const c_char,
+    out_len: *mut usize,
+) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let token = unsafe { handle(token, "token") }?;
+        out_check(out_text, "out_text")?;
+        out_check(out_len, "out_len")?;
+        // SAFETY: both checked non-NULL; writable by contract.
+        unsafe {
+            put(out_text, token.text.as_ptr().cast());
+            put(out_len, token.text.len() - 1);
+        }
+        Ok(())
+    })
+}
+
+/// Borrows the token's id (`jti`, the handle for revocation): NUL-terminated text owned by
+/// `token`, valid until `pseudo_token_free`.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `token` is NULL or a live handle; `out_jti` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_token_jti(token: *const pseudo_token, out_jti: *mut *const c_char) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let token = unsafe { handle(token, "token") }?;
+        out_check(out_jti, "out_jti")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out_jti, token.jti.as_ptr().cast()) };
+        Ok(())
+    })
+}
+
+/// Writes the token's expiry (`exp`, Unix seconds) to `*out`.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `token` is NULL or a live handle; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_token_expires_at(token: *const pseudo_token, out: *mut i64) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let token = unsafe { handle(token, "token") }?;
+        out_check(out, "out")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, token.expires_at) };
+        Ok(())
+    })
+}
+
+/// Frees a token, wiping its text. NULL is a no-op; freeing twice is undefined behaviour.
+///
+/// # Safety
+/// `token` is NULL or a handle from this library not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_token_free(token: *mut pseudo_token) {
+    // SAFETY: forwarded contract.
+    unsafe { free_box(token) }
+}
