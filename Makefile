@@ -4,11 +4,11 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test setup demo-rust test-rust lint vectors demo-ffi test-ffi demo-py test-py
+.PHONY: demo test setup demo-rust test-rust test-spec bench lint vectors demo-ffi test-ffi demo-py test-py
 
 demo: demo-rust demo-ffi demo-py
 
-test: lint test-rust test-ffi test-py
+test: lint test-rust test-spec test-ffi test-py
 
 setup:
 	bash .ci/setup
@@ -23,6 +23,13 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --exclude pseudo-py --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --exclude pseudo-py --no-deps -q
+
+# docs/SPEC.md checked by an independent implementation (pyca/cryptography) against the vectors.
+test-spec: py-deps
+	$(PY) docs/reference/pseudo_ref.py
+
+bench:
+	$(CARGO) bench -p pseudo-core --bench transforms
 
 # Regenerates pseudo-core/tests/vectors/vectors.json (the tests fail when it drifts).
 vectors:
