@@ -96,8 +96,8 @@ fn main() {
     let sk = signing_key();
     let vk = sk.verifying_key().clone();
     let options = EngineOptions::new(ISSUER, AUDIENCE);
-    let engine = Engine::new(keyring(2), &[vk.clone()], options.clone()).unwrap();
-    let engine_v1 = Engine::new(keyring(1), &[vk.clone()], options).unwrap();
+    let engine = Engine::new(keyring(2), std::slice::from_ref(&vk), options.clone()).unwrap();
+    let engine_v1 = Engine::new(keyring(1), std::slice::from_ref(&vk), options).unwrap();
     let mut g = Gen { authority: Authority::new(signing_key(), ISSUER, AUDIENCE).unwrap(), cases: Vec::new() };
 
     let values: Vec<String> =
