@@ -713,8 +713,8 @@ pseudo_status pseudo_engine_options_init(pseudo_engine_options *options);
  *
  * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT` (any pointer, any element of `keys`, the options'
  * issuer or audience), `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT` (a zero limit: options
- * not initialised), `PSEUDO_INVALID_INPUT` (no verifying key, empty issuer or audience),
- * `PSEUDO_INVALID_KEY` (two keys with one `kid`).
+ * not initialised), `PSEUDO_INVALID_INPUT` (empty issuer or audience), `PSEUDO_INVALID_KEY`
+ * (no verifying key, or two keys with one `kid`).
  *
  * # Safety
  * `keyring` is NULL or a live handle; `keys` is NULL or readable for `keys_len` pointers, each
@@ -962,7 +962,7 @@ pseudo_status pseudo_keyring_from_bytes(const uint8_t *data, size_t len, pseudo_
  *
  * Not thread-safe: no other thread may use `keyring` during the call.
  *
- * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_KEY` (version already present).
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (version already present).
  *
  * # Safety
  * `keyring` and `key` are NULL or live handles.

@@ -187,8 +187,8 @@ unsafe fn engine_options(o: &pseudo_engine_options) -> FfiResult<EngineOptions> 
 ///
 /// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT` (any pointer, any element of `keys`, the options'
 /// issuer or audience), `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT` (a zero limit: options
-/// not initialised), `PSEUDO_INVALID_INPUT` (no verifying key, empty issuer or audience),
-/// `PSEUDO_INVALID_KEY` (two keys with one `kid`).
+/// not initialised), `PSEUDO_INVALID_INPUT` (empty issuer or audience), `PSEUDO_INVALID_KEY`
+/// (no verifying key, or two keys with one `kid`).
 ///
 /// # Safety
 /// `keyring` is NULL or a live handle; `keys` is NULL or readable for `keys_len` pointers, each

@@ -275,7 +275,7 @@ pub unsafe extern "C" fn pseudo_keyring_from_bytes(
 ///
 /// Not thread-safe: no other thread may use `keyring` during the call.
 ///
-/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_KEY` (version already present).
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (version already present).
 ///
 /// # Safety
 /// `keyring` and `key` are NULL or live handles.
