@@ -7,6 +7,7 @@ use pseudo_core::{Method, ProjectConfig as CoreConfig, SourceRef as CoreSource, 
 use pyo3::prelude::*;
 use pyo3::types::IntoPyDict;
 
+use crate::convert::Q;
 use crate::convert::{
     from_org, from_timestamp, to_duration, to_format, to_org, to_project, to_timestamp, to_treatment, treatment_str,
 };
@@ -86,11 +87,11 @@ impl ProjectConfig {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let end = self.retention_end(py)?;
         Ok(format!(
-            "ProjectConfig(reversible={}, retention_end={}, treatment={:?}, format={:?})",
+            "ProjectConfig(reversible={}, retention_end={}, treatment={}, format={})",
             if self.reversible() { "True" } else { "False" },
             end.bind(py).repr()?,
-            self.treatment(),
-            self.format()
+            Q(self.treatment()),
+            Q(self.format())
         ))
     }
 }
@@ -155,9 +156,9 @@ impl SourceRef {
 
     fn __repr__(&self) -> String {
         format!(
-            "SourceRef(project={:?}, organisation={:?})",
-            self.inner.project.as_str(),
-            self.inner.organisation.to_string()
+            "SourceRef(project={}, organisation={})",
+            Q(self.inner.project.as_str()),
+            Q(&self.inner.organisation.to_string())
         )
     }
 }
@@ -210,9 +211,9 @@ impl IssuedToken {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let exp = self.expires_at(py)?;
         Ok(format!(
-            "IssuedToken(token_type={:?}, jti={:?}, expires_at={})",
-            self.token_type,
-            self.jti,
+            "IssuedToken(token_type={}, jti={}, expires_at={})",
+            Q(self.token_type),
+            Q(&self.jti),
             exp.bind(py).repr()?
         ))
     }
@@ -388,10 +389,10 @@ impl Authority {
 
     fn __repr__(&self) -> String {
         format!(
-            "Authority(kid={:?}, issuer={:?}, audience={:?})",
-            self.inner.verifying_key().kid(),
-            self.inner.issuer(),
-            self.inner.audience()
+            "Authority(kid={}, issuer={}, audience={})",
+            Q(self.inner.verifying_key().kid()),
+            Q(self.inner.issuer()),
+            Q(self.inner.audience())
         )
     }
 
@@ -475,11 +476,11 @@ impl Grant {
 
     fn __repr__(&self) -> String {
         format!(
-            "Grant(token_type={:?}, project={:?}, level={}, jti={:?})",
-            self.token_type(),
-            self.project(),
+            "Grant(token_type={}, project={}, level={}, jti={})",
+            Q(self.token_type()),
+            Q(self.project()),
             self.level(),
-            self.jti()
+            Q(self.jti())
         )
     }
 }

@@ -116,3 +116,26 @@ pub(crate) fn text_arg(what: &str, obj: &Bound<'_, PyAny>) -> PyResult<Zeroizing
     }
     Err(PyTypeError::new_err(format!("{what} must be str or bytes, not {}", type_name(obj))))
 }
+
+/// Formats a string as Python's `repr` does (for `__repr__` methods).
+pub(crate) struct Q<'a>(pub(crate) &'a str);
+
+impl std::fmt::Display for Q<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        let quote = if self.0.contains('\'') && !self.0.contains('"') { '"' } else { '\'' };
+        f.write_char(quote)?;
+        for c in self.0.chars() {
+            match c {
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if c == quote => write!(f, "\\{c}")?,
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char(quote)
+    }
+}

@@ -12,7 +12,7 @@ use pyo3::types::{IntoPyDict, PyBytes, PyList, PyString, PyTuple};
 use zeroize::Zeroizing;
 
 use crate::authority::{Grant, IssuedToken};
-use crate::convert::{to_duration, type_name};
+use crate::convert::{to_duration, type_name, Q};
 use crate::errors::{input_error, limit_error, IntoPyResult};
 use crate::keys::{Keyring, MasterKey, VerifyingKey};
 
@@ -127,7 +127,12 @@ fn read_values<'py>(
 }
 
 /// The batch's results as a list (`None` for failed items), or a Series like the input.
-fn results<'py>(py: Python<'py>, out: &BatchOutput, series: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+fn results<'py>(
+    py: Python<'py>,
+    out: &BatchOutput,
+    series: Option<Bound<'py, PyAny>>,
+    per_item: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let list = if out.failures().is_empty() {
         let (data, ends) = out.as_parts();
         let mut start = 0;
@@ -146,6 +151,10 @@ fn results<'py>(py: Python<'py>, out: &BatchOutput, series: Option<Bound<'py, Py
         None => Ok(list.into_any()),
         Some(s) => {
             let kwargs = [("index", s.getattr("index")?), ("name", s.getattr("name")?)].into_py_dict(py)?;
+            if per_item {
+                // Keep `None` for failed items (a string dtype would turn it into NaN).
+                kwargs.set_item("dtype", "object")?;
+            }
             s.get_type().call((list,), Some(&kwargs))
         }
     }
@@ -210,7 +219,7 @@ impl Engine {
                 self.inner.call(op, &token, &views, mode, Timestamp::now())
             })
             .py_err(py)?;
-        results(py, &out, series)
+        results(py, &out, series, per_item)
     }
 }
 
@@ -407,7 +416,7 @@ impl Engine {
 
     fn __repr__(&self) -> String {
         let o = self.inner.options();
-        format!("Engine(issuer={:?}, audience={:?})", o.validation.issuer, o.validation.audience)
+        format!("Engine(issuer={}, audience={})", Q(&o.validation.issuer), Q(&o.validation.audience))
     }
 
     fn __reduce__(&self) -> PyResult<()> {

@@ -30,7 +30,7 @@ pub(crate) struct ItemFailure {
 #[pymethods]
 impl ItemFailure {
     fn __repr__(&self) -> String {
-        format!("ItemFailure(index={}, code={:?})", self.index, self.code)
+        format!("ItemFailure(index={}, code={})", self.index, crate::convert::Q(self.code))
     }
 }
 

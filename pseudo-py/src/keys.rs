@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyType};
 use zeroize::Zeroizing;
 
-use crate::convert::{text_arg, type_name};
+use crate::convert::{text_arg, type_name, Q};
 use crate::errors::{input_error, key_error, IntoPyResult};
 
 fn not_picklable(what: &str) -> PyErr {
@@ -302,7 +302,7 @@ impl SigningKey {
     }
 
     fn __repr__(&self) -> String {
-        format!("SigningKey(kid={:?})", self.inner.kid())
+        format!("SigningKey(kid={})", Q(self.inner.kid()))
     }
 
     fn __reduce__(&self) -> PyResult<()> {
@@ -378,6 +378,6 @@ impl VerifyingKey {
     }
 
     fn __repr__(&self) -> String {
-        format!("VerifyingKey(kid={:?})", self.inner.kid())
+        format!("VerifyingKey(kid={})", Q(self.inner.kid()))
     }
 }
