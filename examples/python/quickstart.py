@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pandas as pd
 
@@ -48,7 +49,7 @@ cohort = pseudo.ProjectConfig(
     treatment="same",
     format="base64url",
 )
-who = dict(organisation=hospital, subject="alice@hospital.example", request="REQ-2026-001")
+who: dict[str, Any] = dict(organisation=hospital, subject="alice@hospital.example", request="REQ-2026-001")
 psn_token = authority.issue_pseudonymise(project="cohort-2026", config=cohort, **who)
 rev_token = authority.issue_reverse(project="cohort-2026", config=cohort, lifetime=timedelta(minutes=5), **who)
 print("issued:", psn_token)
