@@ -57,6 +57,19 @@ pub enum ErrorKind {
     BatchFailed,
     /// Reading or writing a file failed.
     Io,
+    /// A registry record (project, request, token, access token) does not exist.
+    NotFound,
+    /// The record exists but is not in a state that allows this (e.g. deleting an active token,
+    /// restoring an expired one, adding a collaborator while a request is pending).
+    InvalidState,
+    /// The acting principal may not do this (e.g. a service token made by a non-administrator).
+    PermissionDenied,
+    /// An access-token secret is unknown, revoked or expired.
+    AuthenticationFailed,
+    /// An access-token secret is malformed: wrong prefix, length or checksum (a typo or truncation).
+    InvalidSecret,
+    /// The registry's storage failed or is corrupt.
+    Storage,
     /// An internal invariant failed. Please report it.
     Internal,
 }
@@ -87,8 +100,52 @@ impl ErrorKind {
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::BatchFailed => "invalid_items",
             ErrorKind::Io => "io_error",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::InvalidState => "invalid_state",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::AuthenticationFailed => "authentication_failed",
+            ErrorKind::InvalidSecret => "invalid_secret",
+            ErrorKind::Storage => "storage_error",
             ErrorKind::Internal => "internal_error",
         }
+    }
+
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 29] = [
+        ErrorKind::MalformedToken,
+        ErrorKind::TokenTooLarge,
+        ErrorKind::UnsupportedAlgorithm,
+        ErrorKind::UnknownKey,
+        ErrorKind::WrongTokenType,
+        ErrorKind::InvalidSignature,
+        ErrorKind::Expired,
+        ErrorKind::NotYetValid,
+        ErrorKind::WrongIssuer,
+        ErrorKind::WrongAudience,
+        ErrorKind::InvalidClaims,
+        ErrorKind::WrongOperation,
+        ErrorKind::Revoked,
+        ErrorKind::RetentionEnded,
+        ErrorKind::InvalidKey,
+        ErrorKind::IssueRefused,
+        ErrorKind::InvalidInput,
+        ErrorKind::BadRequest,
+        ErrorKind::LimitExceeded,
+        ErrorKind::UnsupportedMediaType,
+        ErrorKind::BatchFailed,
+        ErrorKind::Io,
+        ErrorKind::NotFound,
+        ErrorKind::InvalidState,
+        ErrorKind::PermissionDenied,
+        ErrorKind::AuthenticationFailed,
+        ErrorKind::InvalidSecret,
+        ErrorKind::Storage,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind whose [`ErrorKind::code`] is `code`.
+    pub fn from_code(code: &str) -> Option<ErrorKind> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
     }
 
     /// Whether this kind is a problem with the bearer token (HTTP 401 on the wire).
@@ -162,6 +219,7 @@ pub struct ItemFailure {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
+    detail: Option<&'static str>,
     message: String,
     items: Vec<ItemFailure>,
 }
@@ -169,13 +227,19 @@ pub struct Error {
 impl Error {
     /// A new error. `message` must not contain secrets or data values.
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), items: Vec::new() }
+        Error { kind, detail: None, message: message.into(), items: Vec::new() }
+    }
+
+    /// A new error with a stable sub-code (see [`Error::detail`]).
+    pub(crate) fn with_detail(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> Self {
+        Error { kind, detail: Some(detail), message: message.into(), items: Vec::new() }
     }
 
     pub(crate) fn batch(items: Vec<ItemFailure>) -> Self {
         let first = items.first().map(|f| format!(" (first: item {}: {})", f.index, f.code)).unwrap_or_default();
         Error {
             kind: ErrorKind::BatchFailed,
+            detail: None,
             message: format!("{} item(s) of the batch failed{first}; nothing was returned", items.len()),
             items,
         }
@@ -184,6 +248,12 @@ impl Error {
     /// The category of this error.
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    /// A stable snake_case sub-code that tells refusals of one kind apart (e.g. the issuing
+    /// policy's `request_not_approved`, `not_a_collaborator`, `cannot_reverse`), when there is one.
+    pub fn detail(&self) -> Option<&'static str> {
+        self.detail
     }
 
     /// A human-readable message (no secrets, no data values).
@@ -201,6 +271,7 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
             .field("kind", &self.kind)
+            .field("detail", &self.detail)
             .field("message", &self.message)
             .field("items", &self.items.len())
             .finish()
@@ -223,3 +294,18 @@ impl From<std::io::Error> for Error {
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for k in ErrorKind::ALL {
+            assert!(seen.insert(k.code()), "duplicate code {}", k.code());
+            assert_eq!(ErrorKind::from_code(k.code()), Some(k));
+        }
+        assert_eq!(ErrorKind::from_code("nope"), None);
+    }
+}

@@ -52,6 +52,7 @@ mod config;
 mod engine;
 mod error;
 mod keys;
+pub mod registry;
 mod token;
 mod transform;
 pub mod wire;

@@ -9,6 +9,7 @@ pub use authority::{Authority, IssuePolicy, IssuedToken, ReverseLevel, TokenKind
 pub use claims::TokenType;
 pub use verify::{Grant, Validation, Verifier};
 
+/// Non-empty, at most `max` bytes, no control characters.
 pub(crate) fn valid_text(s: &str, max: usize) -> bool {
     !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control)
 }

@@ -1,0 +1,756 @@
+//! The authority's registry: projects, requests, collaborators, the issuing policy, records of
+//! issued tokens, access tokens, their lifecycle, and the audit log — behind one [`Store`].
+//!
+//! The engine sees the registry only through the traits it defines itself
+//! ([`TokenStatus`](crate::TokenStatus), [`AuditSink`](crate::AuditSink)), so a host can plug in
+//! its own store instead.
+
+mod calendar;
+mod memory;
+mod model;
+mod secret;
+mod sqlite;
+mod store;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use data_encoding::BASE64URL_NOPAD;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+pub use memory::MemoryStore;
+pub use model::{
+    AccessKind, AccessTokenRecord, Collaborator, Principal, Project, Request, RequestEvent, RequestStatus, Retention,
+    Role, TokenRecord, TokenStatusKind,
+};
+pub use secret::{PERSONAL_PREFIX, SERVICE_PREFIX};
+pub use sqlite::SqliteStore;
+pub use store::Store;
+
+use crate::config::{Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment};
+use crate::engine::{AuditEvent, AuditSink, TokenStatus};
+use crate::error::{Error, ErrorKind, Result};
+use crate::keys::random_bytes;
+use crate::token::{valid_text, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest};
+
+/// Registry options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RegistryOptions {
+    /// How long the engine may rely on an earlier revocation check of a token. Default zero: every
+    /// call reads the store, so a revoke is refused by the very next call after it returned.
+    pub revocation_staleness: Duration,
+}
+
+/// What a new project is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProject {
+    /// Identifier.
+    pub id: ProjectId,
+    /// Display name.
+    pub name: String,
+    /// Reversible or not.
+    pub method: Method,
+    /// Retention, counted from creation; it fixes the retention end for ever.
+    pub retention: Retention,
+    /// `same` or `different`.
+    pub treatment: Treatment,
+    /// Output format.
+    pub format: OutputFormat,
+}
+
+/// A change to a project. Only the name can change; the rest is refused, as the portal refuses it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProjectUpdate {
+    /// A new display name.
+    pub name: Option<String>,
+    /// Refused: retention is set once and can never be extended.
+    pub retention: Option<Retention>,
+    /// Refused: the method is fixed at creation.
+    pub method: Option<Method>,
+    /// Refused: changing it would change every pseudonym.
+    pub treatment: Option<Treatment>,
+    /// Refused: changing it would change every pseudonym.
+    pub format: Option<OutputFormat>,
+}
+
+/// Which operation token to issue for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Pseudonymisation (level 1).
+    Pseudonymise,
+    /// Secondary (level 2) from `source_project`'s level-1 pseudonyms, as held by `source_org`.
+    Secondary {
+        /// The source project.
+        source_project: ProjectId,
+        /// The source organisation (owner or collaborator of the source project).
+        source_org: OrgId,
+    },
+    /// Reverse of level 1.
+    Reverse,
+    /// Reverse of level 2 (this secondary project's pseudonyms of the named source).
+    ReverseLevel2 {
+        /// The source project.
+        source_project: ProjectId,
+        /// The source organisation.
+        source_org: OrgId,
+    },
+}
+
+/// A new access token: the record, and the secret shown this once.
+pub struct NewAccessToken {
+    /// The stored record.
+    pub record: AccessTokenRecord,
+    /// The secret. Shown once; the store keeps only its SHA-256.
+    pub secret: Zeroizing<String>,
+}
+
+impl fmt::Debug for NewAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccessToken").field("record", &self.record).finish_non_exhaustive()
+    }
+}
+
+/// The registry.
+pub struct Registry {
+    store: Arc<dyn Store>,
+    options: RegistryOptions,
+    /// Serialises read-modify-write sequences of this process.
+    write: Mutex<()>,
+    checked: Mutex<HashMap<String, (Instant, bool)>>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+fn refused(detail: &'static str, msg: impl Into<String>) -> Error {
+    Error::with_detail(ErrorKind::IssueRefused, detail, msg)
+}
+
+fn not_found(detail: &'static str, msg: impl Into<String>) -> Error {
+    Error::with_detail(ErrorKind::NotFound, detail, msg)
+}
+
+fn state(detail: &'static str, msg: impl Into<String>) -> Error {
+    Error::with_detail(ErrorKind::InvalidState, detail, msg)
+}
+
+fn denied(detail: &'static str, msg: impl Into<String>) -> Error {
+    Error::with_detail(ErrorKind::PermissionDenied, detail, msg)
+}
+
+fn new_id(prefix: &str) -> Result<String> {
+    let mut b = [0u8; 12];
+    random_bytes(&mut b)?;
+    Ok(format!("{prefix}{}", BASE64URL_NOPAD.encode(&b)))
+}
+
+fn check_text(what: &str, s: &str, max: usize) -> Result<()> {
+    if valid_text(s, max) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{what} must be 1 to {max} characters without control characters"),
+        ))
+    }
+}
+
+fn lifetime_end(now: Timestamp, lifetime: Duration) -> Result<Timestamp> {
+    if lifetime.as_secs() == 0 {
+        return Err(Error::new(ErrorKind::InvalidInput, "a lifetime is at least one second"));
+    }
+    Ok(now.saturating_add(lifetime))
+}
+
+impl Registry {
+    /// A registry on `store`.
+    pub fn new(store: Arc<dyn Store>, options: RegistryOptions) -> Self {
+        Registry { store, options, write: Mutex::new(()), checked: Mutex::new(HashMap::new()) }
+    }
+
+    /// A registry in memory (tests, demos).
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(MemoryStore::new()), RegistryOptions::default())
+    }
+
+    /// A registry in a SQLite file (created if absent).
+    pub fn open_sqlite(path: impl AsRef<std::path::Path>, options: RegistryOptions) -> Result<Self> {
+        Ok(Self::new(Arc::new(SqliteStore::open(path)?), options))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, ()>> {
+        self.write.lock().map_err(|_| Error::new(ErrorKind::Internal, "registry lock poisoned"))
+    }
+
+    // ---- projects --------------------------------------------------------------------------
+
+    /// Creates a project owned by `actor`'s organisation; the retention end is fixed now.
+    pub fn create_project(&self, actor: &Principal, p: NewProject, now: Timestamp) -> Result<Project> {
+        check_text("a project name", &p.name, 256)?;
+        if actor.role == Role::ServiceAccount {
+            return Err(denied("service_account", "service accounts cannot create projects"));
+        }
+        let r = p.retention;
+        if r.years == 0 && r.months == 0 && r.days == 0 {
+            return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at least one day"));
+        }
+        if r.years > 200 || r.months > 2400 || r.days > 73_000 {
+            return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at most 200 years"));
+        }
+        let project = Project {
+            id: p.id,
+            owner: actor.organisation,
+            name: p.name,
+            config: ProjectConfig {
+                method: p.method,
+                retention_end: calendar::add(now, r.years, r.months, r.days),
+                treatment: p.treatment,
+                format: p.format,
+            },
+            collaborators: Vec::new(),
+            created: now,
+        };
+        let _g = self.lock()?;
+        self.store.insert_project(&project)?;
+        Ok(project)
+    }
+
+    /// A project.
+    pub fn project(&self, id: &ProjectId) -> Result<Project> {
+        self.store.project(id)?.ok_or_else(|| not_found("unknown_project", format!("no project {id}")))
+    }
+
+    /// Every project.
+    pub fn projects(&self) -> Result<Vec<Project>> {
+        self.store.projects()
+    }
+
+    fn owner_or_admin(actor: &Principal, p: &Project) -> Result<()> {
+        if actor.role == Role::Admin || (actor.organisation == p.owner && actor.role == Role::User) {
+            Ok(())
+        } else {
+            Err(denied("not_project_owner", "only the owning organisation or an administrator may change a project"))
+        }
+    }
+
+    /// Changes a project: the name only. Retention (never extendable), method, treatment and format
+    /// are fixed at creation and every attempt to change them is refused.
+    pub fn update_project(&self, actor: &Principal, id: &ProjectId, update: ProjectUpdate) -> Result<Project> {
+        if update.retention.is_some() {
+            return Err(state(
+                "retention_fixed",
+                "the retention period is set at creation and can never be changed or extended",
+            ));
+        }
+        if update.method.is_some() {
+            return Err(state("method_fixed", "the method (reversible or not) is fixed at creation"));
+        }
+        if update.treatment.is_some() || update.format.is_some() {
+            return Err(state(
+                "config_fixed",
+                "treatment and output format are fixed at creation: changing them would change every pseudonym",
+            ));
+        }
+        let _g = self.lock()?;
+        let mut p = self.project(id)?;
+        Self::owner_or_admin(actor, &p)?;
+        if let Some(name) = update.name {
+            check_text("a project name", &name, 256)?;
+            p.name = name;
+        }
+        self.store.update_project(&p)?;
+        Ok(p)
+    }
+
+    /// Adds (or updates) a collaborator. Refused while a request of the project is pending.
+    pub fn add_collaborator(&self, actor: &Principal, id: &ProjectId, c: Collaborator) -> Result<Project> {
+        let _g = self.lock()?;
+        let mut p = self.project(id)?;
+        Self::owner_or_admin(actor, &p)?;
+        if self.store.requests(id)?.iter().any(|r| r.status == RequestStatus::Pending) {
+            return Err(state(
+                "request_pending",
+                "collaborators cannot change while a request of the project is pending",
+            ));
+        }
+        p.collaborators.retain(|x| x.organisation != c.organisation);
+        p.collaborators.push(c);
+        self.store.update_project(&p)?;
+        Ok(p)
+    }
+
+    // ---- requests --------------------------------------------------------------------------
+
+    /// A collaborator submits a request for one dataset.
+    pub fn submit_request(
+        &self,
+        actor: &Principal,
+        project: &ProjectId,
+        dataset: &str,
+        now: Timestamp,
+    ) -> Result<Request> {
+        check_text("a dataset name", dataset, 256)?;
+        let p = self.project(project)?;
+        if p.collaborator(&actor.organisation).is_none() {
+            return Err(refused("not_a_collaborator", "only a collaborator of the project can submit a request"));
+        }
+        let r = Request {
+            id: new_id("req_")?,
+            project: project.clone(),
+            organisation: actor.organisation,
+            requester: actor.id.clone(),
+            dataset: dataset.to_owned(),
+            status: RequestStatus::Pending,
+            history: vec![RequestEvent {
+                time: now,
+                actor: actor.id.clone(),
+                status: RequestStatus::Pending,
+                comment: None,
+            }],
+        };
+        let _g = self.lock()?;
+        self.store.insert_request(&r)?;
+        Ok(r)
+    }
+
+    /// A request.
+    pub fn request(&self, id: &str) -> Result<Request> {
+        self.store.request(id)?.ok_or_else(|| not_found("unknown_request", "no such request"))
+    }
+
+    /// An administrator approves or rejects a pending request, with a comment kept in its history.
+    pub fn decide_request(
+        &self,
+        admin: &Principal,
+        id: &str,
+        approve: bool,
+        comment: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Request> {
+        if admin.role != Role::Admin {
+            return Err(denied("not_admin", "only an administrator can approve or reject a request"));
+        }
+        if let Some(c) = comment {
+            check_text("a comment", c, 2000)?;
+        }
+        let _g = self.lock()?;
+        let mut r = self.request(id)?;
+        if r.status != RequestStatus::Pending {
+            return Err(state("request_decided", format!("the request is already {}", r.status.as_str())));
+        }
+        r.status = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
+        r.history.push(RequestEvent {
+            time: now,
+            actor: admin.id.clone(),
+            status: r.status,
+            comment: comment.map(str::to_owned),
+        });
+        self.store.update_request(&r)?;
+        Ok(r)
+    }
+
+    // ---- issuing ---------------------------------------------------------------------------
+
+    fn source_ref(&self, project: &ProjectId, org: &OrgId) -> Result<SourceRef> {
+        let s = self
+            .store
+            .project(project)?
+            .ok_or_else(|| refused("unknown_source", format!("no source project {project}")))?;
+        if &s.owner != org && s.collaborator(org).is_none() {
+            return Err(refused(
+                "unknown_source_organisation",
+                "the source organisation takes no part in the source project",
+            ));
+        }
+        Ok(SourceRef {
+            project: s.id.clone(),
+            organisation: *org,
+            method: s.config.method,
+            retention_end: s.config.retention_end,
+            format: s.config.format,
+        })
+    }
+
+    /// Checks every rule of the issuing policy for `req` at `now`.
+    pub fn check_issue(&self, req: &TokenRequest, now: Timestamp) -> Result<()> {
+        let p = self.store.project(&req.project)?.ok_or_else(|| refused("unknown_project", "no such project"))?;
+        if p.config != req.config {
+            return Err(refused("config_mismatch", "the token's configuration is not the project's"));
+        }
+        let r = self.store.request(&req.request)?.ok_or_else(|| refused("unknown_request", "no such request"))?;
+        if r.project != req.project {
+            return Err(refused("request_mismatch", "the request belongs to another project"));
+        }
+        match r.status {
+            RequestStatus::Approved => {}
+            RequestStatus::Pending => {
+                return Err(refused("request_not_approved", "the request is still pending approval"))
+            }
+            RequestStatus::Rejected => return Err(refused("request_not_approved", "the request was rejected")),
+        }
+        if req.organisation != r.organisation {
+            return Err(refused("request_mismatch", "tokens for a request go to the organisation that made it"));
+        }
+        let c = p
+            .collaborator(&req.organisation)
+            .ok_or_else(|| refused("not_a_collaborator", "the organisation is not a collaborator of the project"))?;
+        if now >= p.config.retention_end {
+            return Err(refused("retention_ended", "the project's retention has ended"));
+        }
+        let check_source = |s: &SourceRef| -> Result<()> {
+            if &self.source_ref(&s.project, &s.organisation)? != s {
+                return Err(refused("source_mismatch", "the source's configuration is not the source project's"));
+            }
+            Ok(())
+        };
+        match &req.kind {
+            TokenKind::Pseudonymise => {}
+            TokenKind::Secondary(s) => check_source(s)?,
+            TokenKind::Reverse(level) => {
+                if p.config.method != Method::Reversible {
+                    return Err(refused("not_reversible", "reverse tokens exist only for reversible projects"));
+                }
+                if !c.can_reverse {
+                    return Err(refused(
+                        "cannot_reverse",
+                        "the organisation may not reverse pseudonyms of this project",
+                    ));
+                }
+                if let ReverseLevel::Level2(s) = level {
+                    check_source(s)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Issues a token for an approved request: checks the policy, signs with `authority`, records
+    /// it by `jti` under `name`, and returns the token text (shown once).
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_token(
+        &self,
+        authority: &Authority,
+        actor: &Principal,
+        request_id: &str,
+        kind: IssueKind,
+        name: &str,
+        lifetime: Duration,
+        now: Timestamp,
+    ) -> Result<IssuedToken> {
+        check_text("a token name", name, 256)?;
+        let r = self.request(request_id)?;
+        if actor.organisation != r.organisation {
+            return Err(denied("not_requester", "tokens for a request go to members of the organisation that made it"));
+        }
+        let p = self.project(&r.project)?;
+        let kind = match kind {
+            IssueKind::Pseudonymise => TokenKind::Pseudonymise,
+            IssueKind::Reverse => TokenKind::Reverse(ReverseLevel::Level1),
+            IssueKind::Secondary { source_project, source_org } => {
+                TokenKind::Secondary(self.source_ref(&source_project, &source_org)?)
+            }
+            IssueKind::ReverseLevel2 { source_project, source_org } => {
+                TokenKind::Reverse(ReverseLevel::Level2(self.source_ref(&source_project, &source_org)?))
+            }
+        };
+        let req = TokenRequest {
+            kind,
+            subject: actor.id.clone(),
+            organisation: r.organisation,
+            project: p.id.clone(),
+            request: r.id.clone(),
+            config: p.config,
+            lifetime,
+        };
+        self.check_issue(&req, now)?;
+        let issued = authority.issue_at(&req, now)?;
+        self.record(&req, &issued, name)?;
+        Ok(issued)
+    }
+
+    fn record(&self, req: &TokenRequest, issued: &IssuedToken, name: &str) -> Result<()> {
+        self.store.insert_token(&TokenRecord {
+            jti: issued.jti().to_owned(),
+            token_type: issued.token_type(),
+            name: name.to_owned(),
+            project: req.project.clone(),
+            request: req.request.clone(),
+            holder: req.subject.clone(),
+            organisation: req.organisation,
+            created: issued.issued_at(),
+            expires: issued.expires_at(),
+            status: TokenStatusKind::Active,
+            last_used: None,
+        })
+    }
+
+    // ---- operation token lifecycle ---------------------------------------------------------
+
+    /// Every token record (never a token's text), oldest first.
+    pub fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.store.tokens()
+    }
+
+    /// One token record.
+    pub fn token(&self, jti: &str) -> Result<TokenRecord> {
+        self.store.token(jti)?.ok_or_else(|| not_found("unknown_token", "no such token (deleted?)"))
+    }
+
+    fn holder_or_admin(actor: &Principal, holder: &str) -> Result<()> {
+        if actor.role == Role::Admin || actor.id == holder {
+            Ok(())
+        } else {
+            Err(denied("not_holder", "only the holder or an administrator can change a token"))
+        }
+    }
+
+    fn forget(&self, id: &str) {
+        if let Ok(mut c) = self.checked.lock() {
+            c.remove(id);
+        }
+    }
+
+    /// Revokes a token: the engine refuses it from the next call on (see
+    /// [`RegistryOptions::revocation_staleness`]). Revoking a revoked token changes nothing.
+    pub fn revoke_token(&self, actor: &Principal, jti: &str) -> Result<TokenRecord> {
+        let _g = self.lock()?;
+        let t = self.token(jti)?;
+        Self::holder_or_admin(actor, &t.holder)?;
+        self.store.set_token_status(jti, TokenStatusKind::Revoked)?;
+        self.forget(jti);
+        self.token(jti)
+    }
+
+    /// Restores a revoked, unexpired token.
+    pub fn restore_token(&self, actor: &Principal, jti: &str, now: Timestamp) -> Result<TokenRecord> {
+        let _g = self.lock()?;
+        let t = self.token(jti)?;
+        Self::holder_or_admin(actor, &t.holder)?;
+        if t.status != TokenStatusKind::Revoked {
+            return Err(state("not_revoked", "only a revoked token can be restored"));
+        }
+        if now >= t.expires {
+            return Err(state("expired", "an expired token cannot be restored"));
+        }
+        self.store.set_token_status(jti, TokenStatusKind::Active)?;
+        self.forget(jti);
+        self.token(jti)
+    }
+
+    /// Deletes a revoked token's record. The engine refuses unknown tokens, so it stays refused.
+    pub fn delete_token(&self, actor: &Principal, jti: &str) -> Result<()> {
+        let _g = self.lock()?;
+        let t = self.token(jti)?;
+        Self::holder_or_admin(actor, &t.holder)?;
+        if t.status != TokenStatusKind::Revoked {
+            return Err(state("active", "revoke a token before deleting it"));
+        }
+        self.store.delete_token(jti)?;
+        self.forget(jti);
+        Ok(())
+    }
+
+    // ---- access tokens ---------------------------------------------------------------------
+
+    /// Makes an access token. `Personal`: for `actor` themselves (a person). `Service`: only an
+    /// administrator, for `service_account` (whose role must be `ServiceAccount`).
+    pub fn create_access_token(
+        &self,
+        actor: &Principal,
+        kind: AccessKind,
+        service_account: Option<&Principal>,
+        name: &str,
+        lifetime: Duration,
+        now: Timestamp,
+    ) -> Result<NewAccessToken> {
+        check_text("a token name", name, 256)?;
+        let expires = lifetime_end(now, lifetime)?;
+        let (principal, prefix) = match kind {
+            AccessKind::Personal => {
+                if actor.role == Role::ServiceAccount {
+                    return Err(denied("service_account", "personal tokens are made by people for themselves"));
+                }
+                if service_account.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidInput,
+                        "a personal token is for its maker: name no service account",
+                    ));
+                }
+                (actor, PERSONAL_PREFIX)
+            }
+            AccessKind::Service => {
+                if actor.role != Role::Admin {
+                    return Err(denied("not_admin", "only an administrator can make service tokens"));
+                }
+                let acct = service_account
+                    .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "a service token names its service account"))?;
+                if acct.role != Role::ServiceAccount {
+                    return Err(Error::new(ErrorKind::InvalidInput, "service tokens are for service accounts"));
+                }
+                (acct, SERVICE_PREFIX)
+            }
+        };
+        let secret = secret::generate(prefix)?;
+        let record = AccessTokenRecord {
+            id: new_id("at_")?,
+            kind,
+            name: name.to_owned(),
+            principal: principal.id.clone(),
+            organisation: principal.organisation,
+            created_by: actor.id.clone(),
+            created: now,
+            expires,
+            status: TokenStatusKind::Active,
+            last_used: None,
+        };
+        let _g = self.lock()?;
+        self.store.insert_access(&record, &secret::hash(&secret))?;
+        Ok(NewAccessToken { record, secret })
+    }
+
+    /// Authenticates a presented secret: the record of an active, unexpired token, its use noted.
+    pub fn authenticate(&self, presented: &str, now: Timestamp) -> Result<AccessTokenRecord> {
+        secret::check(presented)?;
+        let hash = secret::hash(presented);
+        let fail = |m: &str| Error::new(ErrorKind::AuthenticationFailed, m);
+        let (rec, stored) = self.store.access_by_hash(&hash)?.ok_or_else(|| fail("unknown access token"))?;
+        if stored.ct_eq(&hash).unwrap_u8() != 1 {
+            return Err(fail("unknown access token"));
+        }
+        if rec.status != TokenStatusKind::Active {
+            return Err(fail("the access token was revoked"));
+        }
+        if now >= rec.expires {
+            return Err(fail("the access token has expired"));
+        }
+        self.store.touch_access(&rec.id, now)?;
+        Ok(AccessTokenRecord { last_used: Some(now), ..rec })
+    }
+
+    /// Every access token record (never a secret), oldest first.
+    pub fn access_tokens(&self) -> Result<Vec<AccessTokenRecord>> {
+        self.store.accesses()
+    }
+
+    /// One access token record.
+    pub fn access_token(&self, id: &str) -> Result<AccessTokenRecord> {
+        self.store.access(id)?.ok_or_else(|| not_found("unknown_access_token", "no such access token (deleted?)"))
+    }
+
+    fn access_actor(actor: &Principal, a: &AccessTokenRecord) -> Result<()> {
+        if actor.role == Role::Admin || actor.id == a.principal || actor.id == a.created_by {
+            Ok(())
+        } else {
+            Err(denied("not_holder", "only its owner or an administrator can change an access token"))
+        }
+    }
+
+    /// Revokes an access token.
+    pub fn revoke_access_token(&self, actor: &Principal, id: &str) -> Result<AccessTokenRecord> {
+        let _g = self.lock()?;
+        let a = self.access_token(id)?;
+        Self::access_actor(actor, &a)?;
+        self.store.set_access_status(id, TokenStatusKind::Revoked)?;
+        self.access_token(id)
+    }
+
+    /// Restores a revoked, unexpired access token.
+    pub fn restore_access_token(&self, actor: &Principal, id: &str, now: Timestamp) -> Result<AccessTokenRecord> {
+        let _g = self.lock()?;
+        let a = self.access_token(id)?;
+        Self::access_actor(actor, &a)?;
+        if a.status != TokenStatusKind::Revoked {
+            return Err(state("not_revoked", "only a revoked access token can be restored"));
+        }
+        if now >= a.expires {
+            return Err(state("expired", "an expired access token cannot be restored"));
+        }
+        self.store.set_access_status(id, TokenStatusKind::Active)?;
+        self.access_token(id)
+    }
+
+    /// Deletes a revoked access token.
+    pub fn delete_access_token(&self, actor: &Principal, id: &str) -> Result<()> {
+        let _g = self.lock()?;
+        let a = self.access_token(id)?;
+        Self::access_actor(actor, &a)?;
+        if a.status != TokenStatusKind::Revoked {
+            return Err(state("active", "revoke an access token before deleting it"));
+        }
+        self.store.delete_access(id)?;
+        Ok(())
+    }
+
+    /// The latest `limit` audit events, oldest first.
+    pub fn audit_events(&self, limit: usize) -> Result<Vec<AuditEvent>> {
+        self.store.audit(limit)
+    }
+}
+
+impl TokenStatus for Registry {
+    fn check(&self, grant: &Grant, _now: Timestamp) -> Result<()> {
+        let stale = self.options.revocation_staleness;
+        if !stale.is_zero() {
+            if let Some((at, ok)) = self.checked.lock().ok().and_then(|c| c.get(grant.jti()).copied()) {
+                if at.elapsed() < stale {
+                    return if ok { Ok(()) } else { Err(revoked()) };
+                }
+            }
+        }
+        let ok = matches!(self.store.token(grant.jti())?, Some(t) if t.status == TokenStatusKind::Active);
+        if !stale.is_zero() {
+            if let Ok(mut c) = self.checked.lock() {
+                if c.len() > 100_000 {
+                    c.clear();
+                }
+                c.insert(grant.jti().to_owned(), (Instant::now(), ok));
+            }
+        }
+        if ok {
+            Ok(())
+        } else {
+            Err(revoked())
+        }
+    }
+
+    fn record_use(&self, grant: &Grant, now: Timestamp) {
+        // Best effort: a failed last-use write must not fail the caller's batch.
+        let _ = self.store.touch_token(grant.jti(), now);
+    }
+}
+
+fn revoked() -> Error {
+    Error::new(ErrorKind::Revoked, "the token was revoked or deleted")
+}
+
+impl AuditSink for Registry {
+    fn record(&self, event: &AuditEvent) {
+        let _ = self.store.append_audit(event);
+    }
+}
+
+/// The registry as an [`IssuePolicy`] for an [`Authority`]: every `Authority::issue` is checked
+/// and recorded (named after its request). Use either this or [`Registry::issue_token`].
+#[derive(Debug, Clone)]
+pub struct RegistryPolicy(pub Arc<Registry>);
+
+impl IssuePolicy for RegistryPolicy {
+    fn check(&self, request: &TokenRequest, now: Timestamp) -> Result<()> {
+        self.0.check_issue(request, now)
+    }
+
+    fn issued(&self, request: &TokenRequest, token: &IssuedToken) -> Result<()> {
+        self.0.record(request, token, &request.request)
+    }
+}

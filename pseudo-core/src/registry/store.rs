@@ -1,0 +1,66 @@
+//! The storage trait behind the registry: an in-memory store for tests, SQLite by default, or the
+//! host's own database. Every method is one atomic step; the registry serialises its
+//! read-modify-write sequences itself.
+
+use crate::config::{ProjectId, Timestamp};
+use crate::engine::AuditEvent;
+use crate::error::Result;
+
+use super::model::{AccessTokenRecord, Project, Request, TokenRecord, TokenStatusKind};
+
+/// Where the registry keeps its records. Implementations must be safe to share across threads.
+///
+/// `insert_*` fail with `InvalidState` when the key exists; `set_*`/`touch_*`/`delete_*` return
+/// whether a record was found.
+pub trait Store: Send + Sync {
+    /// Adds a project.
+    fn insert_project(&self, p: &Project) -> Result<()>;
+    /// Replaces a project (name, collaborators).
+    fn update_project(&self, p: &Project) -> Result<bool>;
+    /// A project by id.
+    fn project(&self, id: &ProjectId) -> Result<Option<Project>>;
+    /// Every project.
+    fn projects(&self) -> Result<Vec<Project>>;
+
+    /// Adds a request.
+    fn insert_request(&self, r: &Request) -> Result<()>;
+    /// Replaces a request (status, history).
+    fn update_request(&self, r: &Request) -> Result<bool>;
+    /// A request by id.
+    fn request(&self, id: &str) -> Result<Option<Request>>;
+    /// Every request of a project.
+    fn requests(&self, project: &ProjectId) -> Result<Vec<Request>>;
+
+    /// Records an issued operation token.
+    fn insert_token(&self, t: &TokenRecord) -> Result<()>;
+    /// A token record by `jti`.
+    fn token(&self, jti: &str) -> Result<Option<TokenRecord>>;
+    /// Every token record, oldest first.
+    fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Sets a token's status.
+    fn set_token_status(&self, jti: &str, status: TokenStatusKind) -> Result<bool>;
+    /// Notes a use (keeps the latest instant).
+    fn touch_token(&self, jti: &str, at: Timestamp) -> Result<bool>;
+    /// Removes a token record.
+    fn delete_token(&self, jti: &str) -> Result<bool>;
+
+    /// Records an access token with the SHA-256 of its secret.
+    fn insert_access(&self, a: &AccessTokenRecord, secret_hash: &[u8; 32]) -> Result<()>;
+    /// An access token by id.
+    fn access(&self, id: &str) -> Result<Option<AccessTokenRecord>>;
+    /// An access token and its stored hash, by the hash of a presented secret.
+    fn access_by_hash(&self, secret_hash: &[u8; 32]) -> Result<Option<(AccessTokenRecord, [u8; 32])>>;
+    /// Every access token, oldest first.
+    fn accesses(&self) -> Result<Vec<AccessTokenRecord>>;
+    /// Sets an access token's status.
+    fn set_access_status(&self, id: &str, status: TokenStatusKind) -> Result<bool>;
+    /// Notes a use (keeps the latest instant).
+    fn touch_access(&self, id: &str, at: Timestamp) -> Result<bool>;
+    /// Removes an access token.
+    fn delete_access(&self, id: &str) -> Result<bool>;
+
+    /// Appends an audit event.
+    fn append_audit(&self, e: &AuditEvent) -> Result<()>;
+    /// The latest `limit` audit events, oldest first.
+    fn audit(&self, limit: usize) -> Result<Vec<AuditEvent>>;
+}
