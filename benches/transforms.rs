@@ -26,7 +26,8 @@ fn setup(parallel: bool) -> Setup {
     let sk = SigningKey::generate().unwrap();
     let mut options = EngineOptions::new(ISSUER, AUDIENCE);
     options.parallel = parallel;
-    let engine = Engine::new(Keyring::new(MasterKey::generate(1).unwrap()), &[sk.verifying_key().clone()], options).unwrap();
+    let engine =
+        Engine::new(Keyring::new(MasterKey::generate(1).unwrap()), &[sk.verifying_key().clone()], options).unwrap();
     Setup { engine, authority: Authority::new(sk, ISSUER, AUDIENCE).unwrap() }
 }
 
@@ -91,15 +92,41 @@ fn cases(s: &Setup, len: usize) -> Vec<Case> {
         let l1 = s.engine.transform_at(&g, &refs, BatchMode::Strict, Timestamp::now()).unwrap().into_strings().unwrap();
         out.push(Case { name: leak(format!("L1 {name}")), grant: g, inputs: vals.clone(), floor });
         if m == Method::Reversible {
-            let src = SourceRef { project: ProjectId::new("P1").unwrap(), organisation: OrgId::nil(), method: m, retention_end: c.retention_end, format: c.format };
+            let src = SourceRef {
+                project: ProjectId::new("P1").unwrap(),
+                organisation: OrgId::nil(),
+                method: m,
+                retention_end: c.retention_end,
+                format: c.format,
+            };
             let sec = grant(s, TokenKind::Secondary(src.clone()), "P2", c);
             let l1_refs: Vec<&str> = l1.iter().map(String::as_str).collect();
-            let l2 = s.engine.transform_at(&sec, &l1_refs, BatchMode::Strict, Timestamp::now()).unwrap().into_strings().unwrap();
-            out.push(Case { name: leak(format!("L2 {name}")), grant: sec, inputs: l1.clone(), floor: Floor::SivEncrypt });
+            let l2 = s
+                .engine
+                .transform_at(&sec, &l1_refs, BatchMode::Strict, Timestamp::now())
+                .unwrap()
+                .into_strings()
+                .unwrap();
+            out.push(Case {
+                name: leak(format!("L2 {name}")),
+                grant: sec,
+                inputs: l1.clone(),
+                floor: Floor::SivEncrypt,
+            });
             let rev1 = grant(s, TokenKind::Reverse(ReverseLevel::Level1), "P1", c);
-            out.push(Case { name: leak(format!("reverse L1 {name}")), grant: rev1, inputs: l1, floor: Floor::SivDecrypt });
+            out.push(Case {
+                name: leak(format!("reverse L1 {name}")),
+                grant: rev1,
+                inputs: l1,
+                floor: Floor::SivDecrypt,
+            });
             let rev2 = grant(s, TokenKind::Reverse(ReverseLevel::Level2(src)), "P2", c);
-            out.push(Case { name: leak(format!("reverse L2 {name}")), grant: rev2, inputs: l2, floor: Floor::SivDecrypt });
+            out.push(Case {
+                name: leak(format!("reverse L2 {name}")),
+                grant: rev2,
+                inputs: l2,
+                floor: Floor::SivDecrypt,
+            });
         }
     }
     out
@@ -132,14 +159,19 @@ impl Floors {
     fn siv_encrypt(&mut self, v: &[u8]) {
         self.buf.clear();
         self.buf.extend_from_slice(v);
-        let tag = self.siv.encrypt_inout_detached([&self.ad[..], &self.domain[..]], (&mut self.buf[..]).into()).unwrap();
+        let tag =
+            self.siv.encrypt_inout_detached([&self.ad[..], &self.domain[..]], (&mut self.buf[..]).into()).unwrap();
         black_box(tag);
     }
 
     fn siv_decrypt_prepared(&mut self, ct: &[u8], tag: &aes_siv::Tag) {
         self.buf.clear();
         self.buf.extend_from_slice(ct);
-        let _ = black_box(self.siv.decrypt_inout_detached([&self.ad[..], &self.domain[..]], (&mut self.buf[..]).into(), tag));
+        let _ = black_box(self.siv.decrypt_inout_detached(
+            [&self.ad[..], &self.domain[..]],
+            (&mut self.buf[..]).into(),
+            tag,
+        ));
     }
 
     fn hmac(&self, v: &[u8]) {
@@ -164,16 +196,28 @@ fn bench_modes(c: &mut Criterion) {
     let s = setup(false);
     for len in [8usize, 13, 64, 1024] {
         let mut group = c.benchmark_group(format!("one thread, {BATCH} values of {len} bytes"));
-        group.throughput(Throughput::Elements(BATCH as u64)).sample_size(15).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(300));
+        group
+            .throughput(Throughput::Elements(BATCH as u64))
+            .sample_size(15)
+            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_millis(300));
         let vals = values(BATCH, len);
         let mut floors = Floors::new();
         let prepared = sealed(&mut floors, &vals);
-        group.bench_function("floor: bare aes-siv encrypt", |b| b.iter(|| vals.iter().for_each(|v| floors.siv_encrypt(v.as_bytes()))));
-        group.bench_function("floor: bare aes-siv decrypt", |b| b.iter(|| prepared.iter().for_each(|(ct, t)| floors.siv_decrypt_prepared(ct, t))));
-        group.bench_function("floor: bare ring HMAC-SHA256", |b| b.iter(|| vals.iter().for_each(|v| floors.hmac(v.as_bytes()))));
+        group.bench_function("floor: bare aes-siv encrypt", |b| {
+            b.iter(|| vals.iter().for_each(|v| floors.siv_encrypt(v.as_bytes())))
+        });
+        group.bench_function("floor: bare aes-siv decrypt", |b| {
+            b.iter(|| prepared.iter().for_each(|(ct, t)| floors.siv_decrypt_prepared(ct, t)))
+        });
+        group.bench_function("floor: bare ring HMAC-SHA256", |b| {
+            b.iter(|| vals.iter().for_each(|v| floors.hmac(v.as_bytes())))
+        });
         for case in cases(&s, len) {
             group.bench_function(BenchmarkId::from_parameter(case.name), |b| {
-                b.iter(|| s.engine.transform_at(&case.grant, &case.inputs, BatchMode::Strict, Timestamp::now()).unwrap())
+                b.iter(|| {
+                    s.engine.transform_at(&case.grant, &case.inputs, BatchMode::Strict, Timestamp::now()).unwrap()
+                })
             });
         }
         group.finish();
@@ -187,10 +231,16 @@ fn bench_cores(c: &mut Criterion) {
     for n in [1usize, 1_000, 100_000] {
         let vals = values(n, 13);
         let mut group = c.benchmark_group(format!("reversible same, {n} values of 13 bytes"));
-        group.throughput(Throughput::Elements(n as u64)).sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(300));
+        group
+            .throughput(Throughput::Elements(n as u64))
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_millis(300));
         for (label, s) in [("one thread", &one), ("all cores", &all)] {
             let g = grant(s, TokenKind::Pseudonymise, "P1", cfg);
-            group.bench_function(label, |b| b.iter(|| s.engine.transform_at(&g, &vals, BatchMode::Strict, Timestamp::now()).unwrap()));
+            group.bench_function(label, |b| {
+                b.iter(|| s.engine.transform_at(&g, &vals, BatchMode::Strict, Timestamp::now()).unwrap())
+            });
         }
         group.finish();
     }
@@ -210,7 +260,9 @@ fn bench_verify(c: &mut Criterion) {
             lifetime: Duration::from_secs(3600),
         })
         .unwrap();
-    c.bench_function("token verification (EdDSA, uncached)", |b| b.iter(|| s.engine.verify(black_box(t.token()), Operation::Pseudonymise).unwrap()));
+    c.bench_function("token verification (EdDSA, uncached)", |b| {
+        b.iter(|| s.engine.verify(black_box(t.token()), Operation::Pseudonymise).unwrap())
+    });
 }
 
 /// Median seconds per call of `f` over `rounds` rounds.
@@ -260,7 +312,13 @@ fn ratio_table() {
     let g2 = grant(&all, TokenKind::Pseudonymise, "P1", cfg);
     let t1 = median(5, || drop(s.engine.transform_at(&g1, &big, BatchMode::Strict, Timestamp::now()).unwrap()));
     let t2 = median(5, || drop(all.engine.transform_at(&g2, &big, BatchMode::Strict, Timestamp::now()).unwrap()));
-    println!("100k values, reversible same: one thread {:.1} ms, all {} cores {:.1} ms, speed-up {:.2}x", t1 * 1e3, rayon::current_num_threads(), t2 * 1e3, t1 / t2);
+    println!(
+        "100k values, reversible same: one thread {:.1} ms, all {} cores {:.1} ms, speed-up {:.2}x",
+        t1 * 1e3,
+        rayon::current_num_threads(),
+        t2 * 1e3,
+        t1 / t2
+    );
 }
 
 fn main() {
