@@ -15,6 +15,7 @@ setup:
 
 demo-rust:
 	$(CARGO) run -q --release -p pseudo-core --example quickstart
+	$(CARGO) run -q --release -p pseudo-core --example lifecycle
 
 test-rust:
 	$(CARGO) test --workspace --exclude pseudo-py

@@ -40,8 +40,24 @@ test-ffi: build-ffi check-header-ffi
 	  pseudo-ffi/tests/test_ffi.c $(FFI_LIBDIR)/libpseudo.a $(FFI_STATIC_LIBS) -o $(FFI_OUT)/test_ffi_asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 $(FFI_OUT)/test_ffi_asan
 	$(FFI_OUT)/pseudo-etl selftest examples/cpp-etl/patients.csv patient_id $(FFI_OUT)/etl-selftest
+	$(MAKE) --no-print-directory install-ffi PREFIX=$(abspath $(FFI_OUT))/prefix >/dev/null
+	PKG_CONFIG_PATH=$(FFI_OUT)/prefix/lib/pkgconfig $(FFI_CXX) -std=c++17 pseudo-ffi/tests/test_header.cpp \
+	  $$(PKG_CONFIG_PATH=$(FFI_OUT)/prefix/lib/pkgconfig pkg-config --cflags --libs pseudo) \
+	  -Wl,-rpath,$(abspath $(FFI_OUT))/prefix/lib -o $(FFI_OUT)/test_header_pkgconfig
+	$(FFI_OUT)/test_header_pkgconfig
 
 demo-ffi: build-ffi
 	@mkdir -p $(FFI_OUT)
 	$(FFI_CXX) -std=c++17 $(FFI_WARN) -O2 examples/cpp-etl/etl.cpp $(FFI_SHARED) -o $(FFI_OUT)/pseudo-etl
 	$(FFI_OUT)/pseudo-etl demo examples/cpp-etl/patients.csv patient_id $(FFI_OUT)/etl-demo
+
+# Installs header, libraries and pseudo.pc under PREFIX (default /usr/local).
+PREFIX ?= /usr/local
+.PHONY: install-ffi
+install-ffi: build-ffi
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/pseudo.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(FFI_LIBDIR)/libpseudo.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(FFI_LIBDIR)/libpseudo.a $(DESTDIR)$(PREFIX)/lib/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^#define PSEUDO_VERSION_STRING "\(.*\)"/\1/p' include/pseudo.h)|" \
+	  pseudo-ffi/pseudo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pseudo.pc

@@ -223,6 +223,13 @@ impl Engine {
 
     /// Verifies `token` for `op` at `now`: signature, claims, operation, revocation.
     pub fn verify_at(&self, token: &str, op: Operation, now: Timestamp) -> Result<Grant> {
+        let grant = self.verify_signed(token, op, now)?;
+        self.check_status(&grant, now)?;
+        Ok(grant)
+    }
+
+    /// Signature, claims and operation; not the revocation status.
+    fn verify_signed(&self, token: &str, op: Operation, now: Timestamp) -> Result<Grant> {
         let grant = self.verifier.verify(token, now)?;
         if !op.accepts(grant.token_type) {
             return Err(Error::new(
@@ -230,10 +237,14 @@ impl Engine {
                 format!("a {} token cannot be used to {}", grant.token_type.as_str(), op.as_str()),
             ));
         }
-        if let Some(s) = &self.status {
-            s.check(&grant, now)?;
-        }
         Ok(grant)
+    }
+
+    fn check_status(&self, grant: &Grant, now: Timestamp) -> Result<()> {
+        match &self.status {
+            Some(s) => s.check(grant, now),
+            None => Ok(()),
+        }
     }
 
     /// Pseudonymises `values` with a `psn` or `sec` token (strict: any bad item fails the batch).
@@ -262,10 +273,11 @@ impl Engine {
     ) -> Result<BatchOutput> {
         self.advance_keys(now);
         let mut grant_seen: Option<Grant> = None;
-        let result = self.verify_at(token, op, now).and_then(|g| {
-            let out = self.transform_at(&g, values, mode, now);
-            grant_seen = Some(g);
-            out
+        let result = self.verify_signed(token, op, now).and_then(|g| {
+            // Known from here on, so that the audit event of a revoked token names it.
+            let g = grant_seen.insert(g);
+            self.check_status(g, now)?;
+            self.transform_at(g, values, mode, now)
         });
         if let (Ok(_), Some(g), Some(s)) = (&result, &grant_seen, &self.status) {
             s.record_use(g, now);

@@ -5,13 +5,13 @@ use std::fmt;
 use std::time::Duration;
 
 use pseudo_core::{
-    Authority, Method, OrgId, OutputFormat, ProjectConfig, ProjectId, ReverseLevel, SigningKey, SourceRef,
-    TokenKind, TokenRequest, Treatment,
+    Authority, Method, OrgId, OutputFormat, ProjectConfig, ProjectId, ReverseLevel, SigningKey, SourceRef, TokenKind,
+    TokenRequest, Treatment,
 };
 use zeroize::Zeroizing;
 
 use crate::keys::{boxed, free_box, pseudo_signing_key};
-use crate::status::{guard, handle, out_check, put, text, timestamp, Fail, FfiResult, pseudo_status};
+use crate::status::{guard, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult};
 
 /// Whether a project's pseudonyms can be reversed: a `PSEUDO_METHOD_*` value.
 #[allow(non_camel_case_types)]

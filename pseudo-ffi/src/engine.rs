@@ -10,7 +10,7 @@ use crate::keys::{
     boxed, copy_keyring, export_keyring_into, free_box, pseudo_key_encoding, pseudo_keyring, pseudo_verifying_key,
 };
 use crate::status::{
-    array, bytes, guard, guard_value, handle, out_check, put, text, timestamp, Fail, FfiResult, pseudo_status,
+    array, bytes, guard, guard_value, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult,
 };
 
 /// An engine endpoint: a `PSEUDO_OPERATION_*` value.

@@ -8,8 +8,8 @@ use pseudo_core::{Keyring, MasterKey, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
 use crate::status::{
-    bytes, copy_out, guard, guard_value, handle, handle_mut, out_check, put, text, timestamp, Fail, FfiResult,
-    pseudo_status,
+    bytes, copy_out, guard, guard_value, handle, handle_mut, out_check, pseudo_status, put, text, timestamp, Fail,
+    FfiResult,
 };
 
 /// How exported key material is written: one of the `PSEUDO_KEY_ENCODING_*` values.
@@ -213,7 +213,10 @@ pub unsafe extern "C" fn pseudo_master_key_free(key: *mut pseudo_master_key) {
 /// # Safety
 /// `key` is NULL or a live handle; `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pseudo_keyring_new(key: *const pseudo_master_key, out: *mut *mut pseudo_keyring) -> pseudo_status {
+pub unsafe extern "C" fn pseudo_keyring_new(
+    key: *const pseudo_master_key,
+    out: *mut *mut pseudo_keyring,
+) -> pseudo_status {
     guard(|| {
         // SAFETY: forwarded contract.
         let key = unsafe { handle(key, "key") }?;
@@ -235,7 +238,11 @@ pub unsafe extern "C" fn pseudo_keyring_new(key: *const pseudo_master_key, out: 
 /// # Safety
 /// `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pseudo_keyring_generate(version: u16, now: i64, out: *mut *mut pseudo_keyring) -> pseudo_status {
+pub unsafe extern "C" fn pseudo_keyring_generate(
+    version: u16,
+    now: i64,
+    out: *mut *mut pseudo_keyring,
+) -> pseudo_status {
     guard(|| {
         out_check(out, "out")?;
         let inner = Keyring::new(MasterKey::generate_at(version, timestamp(now))?);
@@ -280,7 +287,10 @@ pub unsafe extern "C" fn pseudo_keyring_from_bytes(
 /// # Safety
 /// `keyring` and `key` are NULL or live handles.
 #[no_mangle]
-pub unsafe extern "C" fn pseudo_keyring_add(keyring: *mut pseudo_keyring, key: *const pseudo_master_key) -> pseudo_status {
+pub unsafe extern "C" fn pseudo_keyring_add(
+    keyring: *mut pseudo_keyring,
+    key: *const pseudo_master_key,
+) -> pseudo_status {
     guard(|| {
         // SAFETY: forwarded contract.
         let ring = unsafe { handle_mut(keyring, "keyring") }?;
@@ -316,7 +326,10 @@ pub unsafe extern "C" fn pseudo_keyring_set_primary(keyring: *mut pseudo_keyring
 /// # Safety
 /// `keyring` is NULL or a live handle; `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pseudo_keyring_primary_version(keyring: *const pseudo_keyring, out: *mut u16) -> pseudo_status {
+pub unsafe extern "C" fn pseudo_keyring_primary_version(
+    keyring: *const pseudo_keyring,
+    out: *mut u16,
+) -> pseudo_status {
     guard(|| {
         // SAFETY: forwarded contract.
         let ring = unsafe { handle(keyring, "keyring") }?;

@@ -92,12 +92,12 @@ pub unsafe extern "C" fn pseudo_last_error_message(buf: *mut c_char, cap: usize,
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn version_macros_match_the_crate_version() {
-        let v = format!("{}.{}.{}", super::PSEUDO_VERSION_MAJOR, super::PSEUDO_VERSION_MINOR, super::PSEUDO_VERSION_PATCH);
+        let v =
+            format!("{}.{}.{}", super::PSEUDO_VERSION_MAJOR, super::PSEUDO_VERSION_MINOR, super::PSEUDO_VERSION_PATCH);
         assert_eq!(v, env!("CARGO_PKG_VERSION"));
         // SAFETY: pseudo_version returns a static NUL-terminated string.
         let s = unsafe { std::ffi::CStr::from_ptr(super::pseudo_version()) };

@@ -314,7 +314,8 @@ pub(crate) unsafe fn text<'a>(p: *const c_char, name: &str) -> FfiResult<&'a str
     }
     // SAFETY: non-NULL and NUL-terminated by the caller's contract.
     let c = unsafe { CStr::from_ptr(p) };
-    c.to_str().map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_UTF8, format!("argument `{name}` is not valid UTF-8")))
+    c.to_str()
+        .map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_UTF8, format!("argument `{name}` is not valid UTF-8")))
 }
 
 /// An optional NUL-terminated UTF-8 string argument: NULL means absent.

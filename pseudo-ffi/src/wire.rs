@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::engine::pseudo_engine;
 use crate::keys::{boxed, free_box};
-use crate::status::{bytes, guard, guard_value, handle, opt_text, out_check, put, text, timestamp, pseudo_status};
+use crate::status::{bytes, guard, guard_value, handle, opt_text, out_check, pseudo_status, put, text, timestamp};
 
 /// The parts of an HTTP request the handler reads. Strings are NUL-terminated UTF-8, borrowed.
 #[repr(C)]
