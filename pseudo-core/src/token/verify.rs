@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use data_encoding::BASE64URL_NOPAD;
@@ -53,6 +54,7 @@ pub struct Grant {
     pub(crate) level: u8,
     pub(crate) source: Option<SourceRef>,
     pub(crate) issued_at: Timestamp,
+    pub(crate) not_before: Timestamp,
     pub(crate) expires_at: Timestamp,
 }
 
@@ -97,17 +99,26 @@ impl Grant {
     pub fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
+    /// `nbf`.
+    pub fn not_before(&self) -> Timestamp {
+        self.not_before
+    }
     /// `exp`.
     pub fn expires_at(&self) -> Timestamp {
         self.expires_at
     }
 }
 
+/// Verified tokens kept by their exact text, so that a token used again skips the signature
+/// check; every time rule is checked again on each use.
+const MAX_CACHED_TOKENS: usize = 4096;
+
 /// Verifies tokens against a set of Ed25519 keys chosen by `kid`.
 pub struct Verifier {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
     jwt: jsonwebtoken::Validation,
+    cache: RwLock<HashMap<String, Grant>>,
 }
 
 impl fmt::Debug for Verifier {
@@ -148,7 +159,7 @@ impl Verifier {
         jwt.validate_exp = false;
         jwt.validate_nbf = false;
         jwt.validate_aud = false;
-        Ok(Verifier { keys: map, validation, jwt })
+        Ok(Verifier { keys: map, validation, jwt, cache: RwLock::new(HashMap::new()) })
     }
 
     /// The options in force.
@@ -156,8 +167,25 @@ impl Verifier {
         &self.validation
     }
 
-    /// Verifies `token` at `now`.
+    /// Verifies `token` at `now`. A token verified before is found in a cache by its exact text
+    /// (no signature check, about a microsecond); its time rules are checked again every time.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<Grant> {
+        if let Some(g) = self.cache.read().ok().and_then(|c| c.get(token).cloned()) {
+            self.check_times(&g, now)?;
+            return Ok(g);
+        }
+        let grant = self.verify_uncached(token, now)?;
+        if let Ok(mut c) = self.cache.write() {
+            if c.len() >= MAX_CACHED_TOKENS {
+                c.clear();
+            }
+            c.insert(token.to_owned(), grant.clone());
+        }
+        Ok(grant)
+    }
+
+    /// Verifies `token` at `now` without the cache: signature and every rule.
+    pub fn verify_uncached(&self, token: &str, now: Timestamp) -> Result<Grant> {
         let v = &self.validation;
         if token.len() > v.max_token_bytes {
             return Err(err(ErrorKind::TokenTooLarge, "the token is larger than the maximum accepted size"));
@@ -215,8 +243,6 @@ impl Verifier {
         if c.exp > c.cfg.ret {
             return Err(claims_err("the token expires after the project's retention end"));
         }
-        let leeway = i64::try_from(v.leeway.as_secs()).unwrap_or(i64::MAX);
-        let now_s = now.unix();
         let (level, source) = match (c.tt, c.lvl, &c.src) {
             (TokenType::Psn, None, None) => (1, None),
             (TokenType::Sec, None, Some(s)) => (2, Some(s)),
@@ -225,27 +251,16 @@ impl Verifier {
             (TokenType::Sec, _, None) => return Err(claims_err("a secondary token must name its source")),
             _ => return Err(claims_err("the token's lvl and src claims do not fit its type")),
         };
-        if c.tt == TokenType::Rev {
-            if !c.cfg.rev {
-                return Err(claims_err("a reverse token for a project that is not reversible"));
-            }
-            if now_s >= c.cfg.ret {
-                return Err(err(ErrorKind::RetentionEnded, "the project's retention has ended: reversal is refused"));
-            }
+        if c.tt == TokenType::Rev && !c.cfg.rev {
+            return Err(claims_err("a reverse token for a project that is not reversible"));
         }
         if let Some(s) = source {
             if s.prj == c.prj {
                 return Err(claims_err("a source project must differ from the token's project"));
             }
         }
-        if c.nbf > now_s.saturating_add(leeway) || c.iat > now_s.saturating_add(leeway) {
-            return Err(err(ErrorKind::NotYetValid, "the token is not valid yet"));
-        }
-        if c.exp <= now_s.saturating_sub(leeway) {
-            return Err(err(ErrorKind::Expired, "the token has expired"));
-        }
         let method = |rev: bool| if rev { Method::Reversible } else { Method::NotReversible };
-        Ok(Grant {
+        let grant = Grant {
             token_type: c.tt,
             jti: c.jti,
             subject: c.sub,
@@ -267,7 +282,26 @@ impl Verifier {
                 format: s.fmt,
             }),
             issued_at: Timestamp::from_unix(c.iat),
+            not_before: Timestamp::from_unix(c.nbf),
             expires_at: Timestamp::from_unix(c.exp),
-        })
+        };
+        self.check_times(&grant, now)?;
+        Ok(grant)
+    }
+
+    /// The rules that depend on the clock: retention end (no leeway) for `rev`, `nbf`/`iat`, `exp`.
+    fn check_times(&self, g: &Grant, now: Timestamp) -> Result<()> {
+        let leeway = i64::try_from(self.validation.leeway.as_secs()).unwrap_or(i64::MAX);
+        let now_s = now.unix();
+        if g.token_type == TokenType::Rev && now_s >= g.config.retention_end.unix() {
+            return Err(err(ErrorKind::RetentionEnded, "the project's retention has ended: reversal is refused"));
+        }
+        if g.not_before.unix() > now_s.saturating_add(leeway) || g.issued_at.unix() > now_s.saturating_add(leeway) {
+            return Err(err(ErrorKind::NotYetValid, "the token is not valid yet"));
+        }
+        if g.expires_at.unix() <= now_s.saturating_sub(leeway) {
+            return Err(err(ErrorKind::Expired, "the token has expired"));
+        }
+        Ok(())
     }
 }
