@@ -167,3 +167,18 @@ def test_token_lifetime_is_capped_at_retention_end(authority: pseudo.Authority) 
     )
     assert token.expires_at == end
     assert config.retention_end == end
+
+
+def test_instants_naive_and_dates_are_utc() -> None:
+    from datetime import date, datetime, timezone
+
+    aware = pseudo.ProjectConfig(reversible=True, retention_end=datetime(2031, 5, 4, 12, 0, tzinfo=timezone.utc))
+    naive = pseudo.ProjectConfig(reversible=True, retention_end=datetime(2031, 5, 4, 12, 0))
+    assert naive == aware and naive.retention_end.tzinfo is not None
+    day = pseudo.ProjectConfig(reversible=False, retention_end=date(2031, 5, 4), treatment="different", format="hex")
+    assert day.retention_end == datetime(2031, 5, 4, tzinfo=timezone.utc)
+    assert (day.reversible, day.treatment, day.format) == (False, "different", "hex")
+    assert repr(day) == (
+        "ProjectConfig(reversible=False, retention_end=datetime.datetime(2031, 5, 4, 0, 0, "
+        "tzinfo=datetime.timezone.utc), treatment='different', format='hex')"
+    )
