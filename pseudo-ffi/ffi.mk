@@ -40,6 +40,12 @@ test-ffi: build-ffi check-header-ffi
 	  pseudo-ffi/tests/test_ffi.c $(FFI_LIBDIR)/libpseudo.a $(FFI_STATIC_LIBS) -o $(FFI_OUT)/test_ffi_asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 $(FFI_OUT)/test_ffi_asan
 	$(FFI_OUT)/pseudo-etl selftest examples/cpp-etl/patients.csv patient_id $(FFI_OUT)/etl-selftest
+	cd $(FFI_OUT)/etl-selftest && for op in pseudonymise:psn:patients.csv:file-psn.csv reverse:rev:file-psn.csv:file-back.csv; do \
+	  IFS=: read -r mode tok in out <<< "$$op"; \
+	  ../pseudo-etl $$mode --keyring keyring.hex --verifying-key verifying-key.pem --issuer https://portal.example \
+	    --audience pseudo-engine --token-file $$tok.token --column patient_id --batch 3 \
+	    $$( [ $$in = patients.csv ] && echo $(abspath examples/cpp-etl/patients.csv) || echo $$in ) $$out || exit 1; \
+	done && cmp file-back.csv restored.csv && cmp file-psn.csv pseudonymised.csv
 	$(MAKE) --no-print-directory install-ffi PREFIX=$(abspath $(FFI_OUT))/prefix >/dev/null
 	PKG_CONFIG_PATH=$(FFI_OUT)/prefix/lib/pkgconfig $(FFI_CXX) -std=c++17 pseudo-ffi/tests/test_header.cpp \
 	  $$(PKG_CONFIG_PATH=$(FFI_OUT)/prefix/lib/pkgconfig pkg-config --cflags --libs pseudo) \

@@ -246,6 +246,25 @@ int run_demo(int argc, char **argv, size_t batch) {
   ok(pseudo_token_text(psn.get(), &psn_text, &n), "pseudo_token_text");
   ok(pseudo_token_text(rev.get(), &rev_text, &n), "pseudo_token_text");
 
+  // Throwaway demo material, so the file mode can be tried next (see the usage above).
+  auto write_text = [&](const std::string &name, const std::string &text) {
+    std::ofstream f(outdir + "/" + name, std::ios::binary);
+    f << text << "\n";
+    if (!f) throw std::runtime_error("cannot write " + outdir + "/" + name);
+  };
+  size_t need = 0;
+  if (pseudo_keyring_export(ring.get(), PSEUDO_KEY_ENCODING_HEX, nullptr, 0, &need) != PSEUDO_BUFFER_TOO_SMALL)
+    throw std::runtime_error("pseudo_keyring_export size query failed");
+  std::string hex(need, '\0');
+  ok(pseudo_keyring_export(ring.get(), PSEUDO_KEY_ENCODING_HEX, reinterpret_cast<uint8_t *>(&hex[0]), need, &n),
+     "pseudo_keyring_export");
+  write_text("keyring.hex", hex);
+  char pem[512];
+  ok(pseudo_verifying_key_to_pem(vk.get(), pem, sizeof pem, &n), "pseudo_verifying_key_to_pem");
+  write_text("verifying-key.pem", pem);
+  write_text("psn.token", psn_text);
+  write_text("rev.token", rev_text);
+
   const auto original = read_csv(in);
   auto rows = original;
   size_t calls = transform_column(engine.get(), PSEUDO_OPERATION_PSEUDONYMISE, psn_text, rows, column, batch);
