@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 
 static int passed, failed;
 
@@ -744,6 +745,51 @@ static void test_wire(void) {
   pseudo_token_free(t);
 }
 
+/* One engine shared by several threads: every thread gets the same (deterministic) pseudonyms. */
+struct thread_arg {
+  const char *token;
+  char result[128];
+  pseudo_status status;
+};
+
+static void *thread_main(void *p) {
+  struct thread_arg *a = p;
+  pseudo_str vals[2] = {S("shared 1"), S("shared 2")};
+  a->result[0] = 0;
+  for (int round = 0; round < 20; round++) {
+    pseudo_batch *b = NULL;
+    a->status = pseudo_engine_call(engine, PSEUDO_OPERATION_PSEUDONYMISE, a->token, vals, 2, PSEUDO_BATCH_STRICT,
+                                   now_s, &b);
+    if (a->status != PSEUDO_OK) return NULL;
+    const char *ptr = NULL;
+    size_t n = 0;
+    if (pseudo_batch_get(b, 1, &ptr, &n) == PSEUDO_OK && n < sizeof a->result) {
+      memcpy(a->result, ptr, n);
+      a->result[n] = 0;
+    }
+    pseudo_batch_free(b);
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  pseudo_token_request r = request(PSEUDO_TOKEN_PSEUDONYMISE, "threads",
+                                   config(PSEUDO_METHOD_REVERSIBLE, PSEUDO_TREATMENT_SAME, PSEUDO_FORMAT_BASE64URL));
+  pseudo_token *t = issue(&r);
+  pthread_t th[4];
+  struct thread_arg args[4];
+  for (int i = 0; i < 4; i++) {
+    args[i].token = text_of(t);
+    CHECK(pthread_create(&th[i], NULL, thread_main, &args[i]) == 0);
+  }
+  for (int i = 0; i < 4; i++) CHECK(pthread_join(th[i], NULL) == 0);
+  for (int i = 0; i < 4; i++) {
+    CHECK(args[i].status == PSEUDO_OK && args[i].result[0] != 0);
+    CHECK(strcmp(args[i].result, args[0].result) == 0);
+  }
+  pseudo_token_free(t);
+}
+
 int main(void) {
   now_s = (int64_t)time(NULL);
   test_version_and_messages();
@@ -754,6 +800,7 @@ int main(void) {
   test_batches();
   test_formats_and_secondary();
   test_wire();
+  test_threads();
   pseudo_engine_free(engine);
   pseudo_keyring_free(ring);
   pseudo_authority_free(auth);
