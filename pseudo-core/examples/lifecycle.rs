@@ -53,11 +53,23 @@ fn main() -> Result<()> {
         },
         now,
     )?;
-    println!("project {} created; retention ends at {} (fixed for ever)", project.id, project.config.retention_end.unix());
+    println!(
+        "project {} created; retention ends at {} (fixed for ever)",
+        project.id,
+        project.config.retention_end.unix()
+    );
     registry.add_collaborator(&owner, &project.id, Collaborator { organisation: university, can_reverse: false })?;
     let request = registry.submit_request(&researcher, &project.id, "admissions 2020-2025", now)?;
     println!("request {} submitted: {}", request.id, request.status.as_str());
-    match registry.issue_token(&authority, &researcher, &request.id, IssueKind::Pseudonymise, "etl", Duration::from_secs(3600), now) {
+    match registry.issue_token(
+        &authority,
+        &researcher,
+        &request.id,
+        IssueKind::Pseudonymise,
+        "etl",
+        Duration::from_secs(3600),
+        now,
+    ) {
         Err(e) => println!("issue before approval: refused ({e}; detail {:?})", e.detail()),
         Ok(_) => unreachable!("a pending request gets no token"),
     }
@@ -65,10 +77,26 @@ fn main() -> Result<()> {
     println!("request approved");
 
     // Issue, use, last used.
-    let issued = registry.issue_token(&authority, &researcher, &request.id, IssueKind::Pseudonymise, "etl", Duration::from_secs(3600), now)?;
+    let issued = registry.issue_token(
+        &authority,
+        &researcher,
+        &request.id,
+        IssueKind::Pseudonymise,
+        "etl",
+        Duration::from_secs(3600),
+        now,
+    )?;
     println!("\ntoken issued (shown once): {}…", &issued.token()[..24]);
     show("issued", &registry.token(issued.jti())?);
-    if let Err(e) = registry.issue_token(&authority, &researcher, &request.id, IssueKind::Reverse, "rev", Duration::from_secs(60), now) {
+    if let Err(e) = registry.issue_token(
+        &authority,
+        &researcher,
+        &request.id,
+        IssueKind::Reverse,
+        "rev",
+        Duration::from_secs(60),
+        now,
+    ) {
         println!("  a reverse token for an organisation without can_reverse: refused ({:?})", e.detail());
     }
     let out = engine.pseudonymise(issued.token(), &["Example PID 1", "Example PID 2"])?;
@@ -93,7 +121,14 @@ fn main() -> Result<()> {
     println!("  deleted; records left: {}", registry.tokens()?.len());
 
     // Access tokens: a personal one, used, revoked.
-    let pat = registry.create_access_token(&researcher, AccessKind::Personal, None, "laptop", Duration::from_secs(30 * 86_400), now)?;
+    let pat = registry.create_access_token(
+        &researcher,
+        AccessKind::Personal,
+        None,
+        "laptop",
+        Duration::from_secs(30 * 86_400),
+        now,
+    )?;
     println!("\npersonal access token (shown once): {}…{}", &pat.secret[..14], &pat.secret[pat.secret.len() - 6..]);
     println!("  authenticates as {}", registry.authenticate(&pat.secret, Timestamp::now())?.principal);
     registry.revoke_access_token(&researcher, &pat.record.id)?;

@@ -225,8 +225,9 @@ pub struct Error {
 }
 
 impl Error {
-    /// A new error. `message` must not contain secrets or data values.
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// A new error, for implementations of this crate's traits (stores, token status, policies).
+    /// `message` must not contain secrets or data values.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error { kind, detail: None, message: message.into(), items: Vec::new() }
     }
 

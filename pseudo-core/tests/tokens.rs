@@ -210,6 +210,23 @@ fn huge_exp_and_out_of_order_times() {
 }
 
 #[test]
+fn negative_iat_and_nested_or_deep_json() {
+    let f = Fixture::new();
+    let mut c = f.claims();
+    c["iat"] = json!(-5);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims);
+    let mut c = f.claims();
+    c["sub"] = json!({"nested": {"deeper": ["alice"]}});
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims);
+    let deep = format!("{}1{}", "[".repeat(2000), "]".repeat(2000));
+    let text = f.claims().to_string().replacen("\"alice\"", &deep, 1);
+    assert_eq!(kind_of(f.verify(&f.forge_raw(&f.header().to_string(), &text))), ErrorKind::InvalidClaims);
+    let deep_header =
+        format!(r#"{{"alg":"EdDSA","typ":"pseudo-psn+jwt","kid":{}"x"{}}}"#, "[".repeat(500), "]".repeat(500));
+    assert_eq!(kind_of(f.verify(&f.forge_raw(&deep_header, &f.claims().to_string()))), ErrorKind::MalformedToken);
+}
+
+#[test]
 fn unknown_token_type() {
     let f = Fixture::new();
     let mut c = f.claims();

@@ -161,3 +161,37 @@ fn limits_are_413_and_bad_items_422() {
     assert_eq!(json(&r)["error"]["items"][0]["code"], "invalid_pseudonym");
     assert!(!format!("{r:?}").contains("AQEB"));
 }
+
+#[test]
+fn nested_json_and_an_unavailable_registry() {
+    use std::sync::Arc;
+    struct Down;
+    impl TokenStatus for Down {
+        fn check(&self, _: &Grant, _: Timestamp) -> Result<()> {
+            Err(Error::new(ErrorKind::Storage, "database locked: /var/lib/secret/path"))
+        }
+    }
+    let f = Fixture::new();
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    let deep = format!(r#"{{"data": {}"a"{}}}"#, "[".repeat(5000), "]".repeat(5000));
+    let r = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, deep.as_bytes());
+    assert_eq!(r.status, 400);
+    let engine = Engine::new(
+        Keyring::new(MasterKey::generate_at(1, now()).unwrap()),
+        &[f.authority.verifying_key().clone()],
+        EngineOptions::new(ISSUER, AUDIENCE),
+    )
+    .unwrap()
+    .with_token_status(Arc::new(Down));
+    let auth = format!("Bearer {psn}");
+    let req = WireRequest {
+        path: PATH_PSEUDONYMISE,
+        authorization: Some(&auth),
+        content_type: Some("application/json"),
+        accept: None,
+        body: br#"{"data":["a"]}"#,
+    };
+    let r = handle_at(&engine, &req, now());
+    assert_eq!((r.status, error_code(&r).as_str()), (503, "storage_error"));
+    assert!(!String::from_utf8_lossy(&r.body).contains("/var/lib"), "storage detail stays out of the response");
+}

@@ -237,7 +237,7 @@ impl Verifier {
         if !valid_text(&c.jti, 128) || !valid_text(&c.sub, 256) || !valid_text(&c.req, 128) {
             return Err(claims_err("jti, sub and req must be non-empty text"));
         }
-        if c.exp <= c.iat || c.nbf < c.iat || c.exp <= c.nbf {
+        if c.iat < 0 || c.exp <= c.iat || c.nbf < c.iat || c.exp <= c.nbf {
             return Err(claims_err("the token's iat, nbf and exp are out of order"));
         }
         if c.exp > c.cfg.ret {

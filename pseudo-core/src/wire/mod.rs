@@ -99,6 +99,7 @@ pub fn http_status(kind: ErrorKind) -> u16 {
         ErrorKind::LimitExceeded => 413,
         ErrorKind::UnsupportedMediaType => 415,
         ErrorKind::BatchFailed => 422,
+        ErrorKind::Storage => 503,
         _ => 500,
     }
 }
@@ -121,7 +122,11 @@ fn error_response(status: u16, code: &str, message: &str, items: &[ItemFailure])
 
 fn from_error(e: &Error) -> WireResponse {
     // Internal errors keep their detail out of the response.
-    let message = if http_status(e.kind()) == 500 { "internal error" } else { e.message() };
+    let message = match http_status(e.kind()) {
+        500 => "internal error",
+        503 => "the token registry is unavailable; try again later",
+        _ => e.message(),
+    };
     error_response(http_status(e.kind()), e.kind().code(), message, e.item_failures())
 }
 
