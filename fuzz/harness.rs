@@ -23,7 +23,8 @@ const AUDIENCE: &str = "pseudo-engine";
 pub fn harness() -> &'static Harness {
     static H: OnceLock<Harness> = OnceLock::new();
     H.get_or_init(|| {
-        let mut der = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+        let mut der =
+            vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
         der.extend((0..32u8).map(|i| 0xc0 ^ i));
         let sk = SigningKey::from_pkcs8_der(&der).expect("fixed key");
         let chain = [0x42u8; 32];
@@ -82,10 +83,19 @@ pub fn token(data: &[u8]) {
     }
 }
 
-fn post(path: &str, token: &str, content_type: &str, accept: Option<&str>, body: &[u8]) -> pseudo_core::wire::WireResponse {
+fn post(
+    path: &str,
+    token: &str,
+    content_type: &str,
+    accept: Option<&str>,
+    body: &[u8],
+) -> pseudo_core::wire::WireResponse {
     let auth = format!("Bearer {token}");
     let h = harness();
-    let r = handle(&h.engine, &WireRequest { path, authorization: Some(&auth), content_type: Some(content_type), accept, body });
+    let r = handle(
+        &h.engine,
+        &WireRequest { path, authorization: Some(&auth), content_type: Some(content_type), accept, body },
+    );
     assert!([200, 400, 401, 403, 404, 406, 413, 415, 422].contains(&r.status), "unexpected status {}", r.status);
     r
 }
@@ -116,7 +126,8 @@ pub fn reverse(data: &[u8]) {
     let h = harness();
     let text = String::from_utf8_lossy(data);
     let items: Vec<&str> = text.split('\n').take(64).collect();
-    for (op, token) in [(Operation::Reverse, &h.rev), (Operation::Reverse, &h.rev2), (Operation::Pseudonymise, &h.sec)] {
+    for (op, token) in [(Operation::Reverse, &h.rev), (Operation::Reverse, &h.rev2), (Operation::Pseudonymise, &h.sec)]
+    {
         let _ = h.engine.call(op, token, &items, BatchMode::PerItem, Timestamp::now());
     }
 }
@@ -127,7 +138,9 @@ pub fn wire(data: &[u8]) {
     let Some((&sel, body)) = data.split_first() else { return };
     let path = ["/api/request-psn", "/api/request-psn-rev", "/api/x"][usize::from(sel & 3) % 3];
     let token = [&h.psn, &h.sec, &h.rev, &h.rev2][usize::from((sel >> 2) & 3)];
-    let ct = ["application/json", "text/csv", "text/csv; charset=utf-8", "application/xml"][usize::from((sel >> 4) & 3)];
-    let accept = [None, Some("text/csv"), Some("application/json, text/csv;q=0.5"), Some("image/png")][usize::from(sel >> 6)];
+    let ct =
+        ["application/json", "text/csv", "text/csv; charset=utf-8", "application/xml"][usize::from((sel >> 4) & 3)];
+    let accept =
+        [None, Some("text/csv"), Some("application/json, text/csv;q=0.5"), Some("image/png")][usize::from(sel >> 6)];
     post(path, token, ct, accept, body);
 }
