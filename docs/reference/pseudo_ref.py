@@ -89,7 +89,7 @@ def forward(keys, version, cfg, level, domain, value: bytes) -> str:
     h = header(level, mode, version)
     day = cfg["ret"] // 86400
     if mode == 1:
-        body = AESSIV(derive(keys, b"aes-256-siv", level, domain, version, day)).encrypt(value, [h, domain])
+        body = AESSIV(derive(keys, b"aes-256-siv", level, domain, version, day)).encrypt(value, [h + domain])
     elif mode == 3:
         body = hmac.new(derive(keys, b"hmac-sha256", level, domain, version, None), h + value, hashlib.sha256).digest()[:16]
     else:
@@ -105,9 +105,9 @@ def backward(keyset, cfg, level, domain, text: str) -> bytes:
     h = raw[:5]
     key = derive(keyset[version], b"aes-256-siv", level, domain, version, cfg["ret"] // 86400)
     if mode == 1:
-        return AESSIV(key).decrypt(raw[5:], [h, domain])
+        return AESSIV(key).decrypt(raw[5:], [h + domain])
     nonce = raw[5:21]
-    return AESSIV(key).decrypt(raw[21:], [h, domain, nonce])
+    return AESSIV(key).decrypt(raw[21:], [h + domain, nonce])
 
 
 def main(path: str) -> int:

@@ -376,7 +376,9 @@ impl Engine {
             Mode::Random => ForwardCipher::Random,
         };
         let header = Header { level, mode, key_version: version }.to_bytes();
-        Ok(Forward { header, domain, cipher, format: cfg.format })
+        let mut ad = header.to_vec();
+        ad.extend_from_slice(&domain);
+        Ok(Forward { header, ad, cipher, format: cfg.format })
     }
 
     fn backward(

@@ -41,7 +41,8 @@ pub(crate) enum ForwardCipher {
 /// Makes pseudonyms of one level in one domain.
 pub(crate) struct Forward {
     pub(crate) header: [u8; HEADER_LEN],
-    pub(crate) domain: Vec<u8>,
+    /// The first associated-data component of the reversible modes: `header || domain`.
+    pub(crate) ad: Vec<u8>,
     pub(crate) cipher: ForwardCipher,
     pub(crate) format: OutputFormat,
 }
@@ -162,6 +163,8 @@ struct Worker<'p> {
     src_sivs: Vec<(u16, Aes256Siv)>,
     scratch: Zeroizing<Vec<u8>>,
     decoded: Zeroizing<Vec<u8>>,
+    /// `header || domain` of the pseudonym being read.
+    ad: Vec<u8>,
     random: Zeroizing<Vec<u8>>,
     random_pos: usize,
 }
@@ -201,6 +204,7 @@ impl<'p> Worker<'p> {
             src_sivs,
             scratch: Zeroizing::new(Vec::with_capacity(256)),
             decoded: Zeroizing::new(Vec::with_capacity(256)),
+            ad: Vec::with_capacity(64),
             random,
             random_pos: 0,
         })
@@ -231,7 +235,7 @@ impl<'p> Worker<'p> {
             }
             Plan::Reverse(b) => {
                 self.check_input(value)?;
-                let plain = open(b, &mut self.back_sivs, value, &mut self.decoded)?;
+                let plain = open(b, &mut self.back_sivs, value, &mut self.decoded, &mut self.ad)?;
                 let text = std::str::from_utf8(plain).map_err(|_| ItemCode::InvalidPseudonym)?;
                 out.push_str(text);
                 Ok(())
@@ -252,7 +256,7 @@ impl<'p> Worker<'p> {
     fn check_source(&mut self, check: &SourceCheck, value: &[u8]) -> Result<(), ItemCode> {
         match check {
             SourceCheck::Decrypt(b) => {
-                open(b, &mut self.src_sivs, value, &mut self.decoded)?;
+                open(b, &mut self.src_sivs, value, &mut self.decoded, &mut self.ad)?;
                 Ok(())
             }
             SourceCheck::Envelope { format, versions } => {
@@ -286,7 +290,7 @@ impl<'p> Worker<'p> {
                 buf.extend_from_slice(value);
                 let start = HEADER_LEN + BLOCK;
                 let tag = siv
-                    .encrypt_inout_detached([&f.header[..], &f.domain[..]], (&mut buf[start..]).into())
+                    .encrypt_inout_detached([&f.ad[..]], (&mut buf[start..]).into())
                     .map_err(|_| ItemCode::TooLong)?;
                 buf[HEADER_LEN..start].copy_from_slice(&tag);
             }
@@ -297,7 +301,7 @@ impl<'p> Worker<'p> {
                 buf.extend_from_slice(value);
                 let start = HEADER_LEN + 2 * BLOCK;
                 let tag = siv
-                    .encrypt_inout_detached([&f.header[..], &f.domain[..], &fresh[..]], (&mut buf[start..]).into())
+                    .encrypt_inout_detached([&f.ad[..], &fresh[..]], (&mut buf[start..]).into())
                     .map_err(|_| ItemCode::TooLong)?;
                 buf[HEADER_LEN + BLOCK..start].copy_from_slice(&tag);
             }
@@ -322,6 +326,7 @@ fn open<'d>(
     sivs: &mut [(u16, Aes256Siv)],
     value: &[u8],
     decoded: &'d mut Zeroizing<Vec<u8>>,
+    ad: &mut Vec<u8>,
 ) -> Result<&'d [u8], ItemCode> {
     decoded.zeroize();
     decode_into(b.format, value, decoded).ok_or(ItemCode::InvalidPseudonym)?;
@@ -330,7 +335,9 @@ fn open<'d>(
         return Err(ItemCode::InvalidPseudonym);
     }
     let siv = &mut sivs.iter_mut().find(|(v, _)| *v == h.key_version).ok_or(ItemCode::InvalidPseudonym)?.1;
-    let header = h.to_bytes();
+    ad.clear();
+    ad.extend_from_slice(&h.to_bytes());
+    ad.extend_from_slice(&b.domain);
     let (nonce_len, ad_extra) = match h.mode {
         Mode::SivSame => (0, false),
         Mode::SivRandom => (BLOCK, true),
@@ -344,9 +351,9 @@ fn open<'d>(
     let (tag, ct) = rest.split_at_mut(BLOCK);
     let tag = aes_siv::Tag::try_from(&tag[..]).map_err(|_| ItemCode::InvalidPseudonym)?;
     let result = if ad_extra {
-        siv.decrypt_inout_detached([&header[..], &b.domain[..], nonce], ct.into(), &tag)
+        siv.decrypt_inout_detached([&ad[..], nonce], ct.into(), &tag)
     } else {
-        siv.decrypt_inout_detached([&header[..], &b.domain[..]], ct.into(), &tag)
+        siv.decrypt_inout_detached([&ad[..]], ct.into(), &tag)
     };
     result.map_err(|_| ItemCode::InvalidPseudonym)?;
     Ok(&decoded[HEADER_LEN + nonce_len + BLOCK..])
