@@ -181,6 +181,32 @@ enum pseudo_status
    */
   PSEUDO_INTERNAL = 122,
   /**
+   * A registry record (project, request, token, access token) does not exist.
+   */
+  PSEUDO_NOT_FOUND = 123,
+  /**
+   * The record is not in a state that allows this (deleting an active token, restoring an
+   * expired one, adding a collaborator while a request is pending, deciding a decided request).
+   */
+  PSEUDO_INVALID_STATE = 124,
+  /**
+   * The acting principal may not do this (a service token made by a non-administrator, a
+   * request decided by a non-administrator, someone else's token revoked).
+   */
+  PSEUDO_PERMISSION_DENIED = 125,
+  /**
+   * An access-token secret is unknown, revoked or expired.
+   */
+  PSEUDO_AUTHENTICATION_FAILED = 126,
+  /**
+   * An access-token secret is malformed: wrong prefix, length or checksum (a typo or truncation).
+   */
+  PSEUDO_INVALID_SECRET = 127,
+  /**
+   * The registry's storage failed or is corrupt.
+   */
+  PSEUDO_STORAGE = 128,
+  /**
    * An error kind newer than this build of the C API knows.
    */
   PSEUDO_UNKNOWN_ERROR = 199,
@@ -188,6 +214,16 @@ enum pseudo_status
 #ifndef __cplusplus
 typedef uint32_t pseudo_status;
 #endif // __cplusplus
+
+/**
+ * Access-token records (never a secret), oldest first. Immutable.
+ */
+typedef struct pseudo_access_token_list pseudo_access_token_list;
+
+/**
+ * Audit events, oldest first. Immutable.
+ */
+typedef struct pseudo_audit_list pseudo_audit_list;
 
 /**
  * Issues signed tokens. Safe to share across threads (every function takes it `const`).
@@ -220,6 +256,24 @@ typedef struct pseudo_keyring pseudo_keyring;
 typedef struct pseudo_master_key pseudo_master_key;
 
 /**
+ * A new access token: its record and its SECRET, shown this once (the registry keeps only a
+ * hash). The secret is wiped when the object is freed.
+ */
+typedef struct pseudo_new_access_token pseudo_new_access_token;
+
+/**
+ * The registry. Thread-safe: every function takes it `const` and any number of threads may use
+ * one handle at once (writes are serialised inside). Engines made with
+ * `pseudo_engine_new_with_registry` share it, so it may be freed before them.
+ */
+typedef struct pseudo_registry pseudo_registry;
+
+/**
+ * A request and its history (a snapshot: it does not follow later changes). Immutable.
+ */
+typedef struct pseudo_request pseudo_request;
+
+/**
  * The authority's Ed25519 signing key. Secret: wiped when freed.
  */
 typedef struct pseudo_signing_key pseudo_signing_key;
@@ -228,6 +282,11 @@ typedef struct pseudo_signing_key pseudo_signing_key;
  * A freshly issued token: the compact JWT (a bearer SECRET, wiped when freed), its id and expiry.
  */
 typedef struct pseudo_token pseudo_token;
+
+/**
+ * Token records (never a token's text), oldest first. Immutable: may be read from several threads.
+ */
+typedef struct pseudo_token_list pseudo_token_list;
 
 /**
  * An Ed25519 verifying (public) key with its key id.
@@ -420,6 +479,324 @@ typedef uint32_t pseudo_key_encoding;
 typedef uint32_t pseudo_item_status;
 
 /**
+ * What an acting principal is: a `PSEUDO_ROLE_*` value.
+ */
+typedef uint32_t pseudo_role;
+
+/**
+ * Who acts on the registry. The host authenticates people (or uses
+ * `pseudo_registry_authenticate`); the registry trusts what it is told. Strings are borrowed,
+ * NUL-terminated UTF-8.
+ */
+typedef struct {
+  /**
+   * The user or service-account id (not empty); it becomes the `sub` of tokens issued to it.
+   */
+  const char *id;
+  /**
+   * The organisation's UUID as text, e.g. `"6f1c2f9e-3d1a-4f7e-9a51-0c2b8d7e4a10"` (hyphenated,
+   * simple, braced and `urn:uuid:` forms are accepted; records give it back hyphenated, lower case).
+   */
+  const char *organisation;
+  /**
+   * A `PSEUDO_ROLE_*` value.
+   */
+  pseudo_role role;
+} pseudo_principal;
+
+/**
+ * A new project. Strings are borrowed, NUL-terminated UTF-8.
+ */
+typedef struct {
+  /**
+   * The project id: 1 to 128 printable ASCII characters.
+   */
+  const char *id;
+  /**
+   * Display name: 1 to 256 characters, no control characters.
+   */
+  const char *name;
+  /**
+   * A `PSEUDO_METHOD_*` value; fixed for ever.
+   */
+  pseudo_method method;
+  /**
+   * A `PSEUDO_TREATMENT_*` value; fixed for ever.
+   */
+  pseudo_treatment treatment;
+  /**
+   * A `PSEUDO_FORMAT_*` value; fixed for ever.
+   */
+  pseudo_output_format format;
+  /**
+   * Retention, counted from creation (at least one day in all, at most 200 years): it fixes the
+   * retention end, which can never be extended.
+   */
+  uint32_t retention_years;
+  /**
+   * Months of retention (31 Jan + 1 month = end of February).
+   */
+  uint32_t retention_months;
+  /**
+   * Days of retention.
+   */
+  uint32_t retention_days;
+} pseudo_new_project;
+
+/**
+ * Where a request stands: a `PSEUDO_REQUEST_*` value.
+ */
+typedef uint32_t pseudo_request_status;
+
+/**
+ * A request, read with `pseudo_request_info`; its history with `pseudo_request_event`.
+ */
+typedef struct {
+  /**
+   * The request id (pass it to `pseudo_registry_decide_request` and the issue request).
+   */
+  const char *id;
+  /**
+   * The project id.
+   */
+  const char *project;
+  /**
+   * The requesting organisation's UUID.
+   */
+  const char *organisation;
+  /**
+   * Who submitted it.
+   */
+  const char *requester;
+  /**
+   * The dataset it is for.
+   */
+  const char *dataset;
+  /**
+   * A `PSEUDO_REQUEST_*` value.
+   */
+  pseudo_request_status status;
+  /**
+   * The number of history events (at least 1: the submission).
+   */
+  size_t history_len;
+} pseudo_request_info;
+
+/**
+ * One step of a request's history.
+ */
+typedef struct {
+  /**
+   * When, Unix seconds.
+   */
+  int64_t time;
+  /**
+   * Who (principal id).
+   */
+  const char *actor;
+  /**
+   * The status after this step (a `PSEUDO_REQUEST_*` value).
+   */
+  pseudo_request_status status;
+  /**
+   * The administrator's comment; NULL when none was given.
+   */
+  const char *comment;
+} pseudo_request_event;
+
+/**
+ * Which token to issue for an approved request. Strings are borrowed, NUL-terminated UTF-8.
+ */
+typedef struct {
+  /**
+   * The approved request's id.
+   */
+  const char *request;
+  /**
+   * A `PSEUDO_TOKEN_*` value (`PSEUDONYMISE`, `SECONDARY`, `REVERSE_LEVEL1`, `REVERSE_LEVEL2`).
+   */
+  pseudo_token_kind kind;
+  /**
+   * A name for the token record: 1 to 256 characters, no control characters.
+   */
+  const char *name;
+  /**
+   * How long the token is valid, in seconds (≥ 1); capped at the project's retention end.
+   */
+  uint64_t lifetime_seconds;
+  /**
+   * For `SECONDARY` and `REVERSE_LEVEL2`: the source project id; NULL otherwise.
+   */
+  const char *source_project;
+  /**
+   * For `SECONDARY` and `REVERSE_LEVEL2`: the source organisation's UUID (the source project's
+   * owner or one of its collaborators); NULL otherwise.
+   */
+  const char *source_organisation;
+} pseudo_issue_request;
+
+/**
+ * The type of an issued operation token: a `PSEUDO_TOKEN_TYPE_*` value.
+ */
+typedef uint32_t pseudo_token_type;
+
+/**
+ * A token's or access token's status: a `PSEUDO_RECORD_*` value. (Deleted records are gone.)
+ */
+typedef uint32_t pseudo_record_status;
+
+/**
+ * The record of an issued operation token (never the token's text).
+ */
+typedef struct {
+  /**
+   * The token id (`jti`): the handle for revoke, restore and delete.
+   */
+  const char *jti;
+  /**
+   * A `PSEUDO_TOKEN_TYPE_*` value.
+   */
+  pseudo_token_type token_type;
+  /**
+   * The name chosen at issue.
+   */
+  const char *name;
+  /**
+   * The project id.
+   */
+  const char *project;
+  /**
+   * The request it serves.
+   */
+  const char *request;
+  /**
+   * The holder (`sub`).
+   */
+  const char *holder;
+  /**
+   * The holder's organisation UUID.
+   */
+  const char *organisation;
+  /**
+   * Issue instant, Unix seconds.
+   */
+  int64_t created;
+  /**
+   * Expiry (`exp`), Unix seconds.
+   */
+  int64_t expires;
+  /**
+   * A `PSEUDO_RECORD_*` value.
+   */
+  pseudo_record_status status;
+  /**
+   * Whether the token was ever used successfully; when false, `last_used` is 0 ("not used").
+   */
+  bool used;
+  /**
+   * The last successful use, Unix seconds (valid when `used`).
+   */
+  int64_t last_used;
+} pseudo_token_record;
+
+/**
+ * Personal or service access token: a `PSEUDO_ACCESS_*` value.
+ */
+typedef uint32_t pseudo_access_kind;
+
+/**
+ * The record of an access token (never its secret: the store keeps only a hash).
+ */
+typedef struct {
+  /**
+   * The access token's id (not secret): the handle for revoke, restore and delete.
+   */
+  const char *id;
+  /**
+   * A `PSEUDO_ACCESS_*` value.
+   */
+  pseudo_access_kind kind;
+  /**
+   * The name chosen at creation.
+   */
+  const char *name;
+  /**
+   * The principal it authenticates (the user, or the service account).
+   */
+  const char *principal;
+  /**
+   * That principal's organisation UUID.
+   */
+  const char *organisation;
+  /**
+   * Who made it.
+   */
+  const char *created_by;
+  /**
+   * Creation instant, Unix seconds.
+   */
+  int64_t created;
+  /**
+   * Expiry, Unix seconds.
+   */
+  int64_t expires;
+  /**
+   * A `PSEUDO_RECORD_*` value.
+   */
+  pseudo_record_status status;
+  /**
+   * Whether it ever authenticated; when false, `last_used` is 0 ("not used").
+   */
+  bool used;
+  /**
+   * The last authentication, Unix seconds (valid when `used`).
+   */
+  int64_t last_used;
+} pseudo_access_token_record;
+
+/**
+ * One engine call, as the audit log keeps it. Never holds a data value or a secret.
+ */
+typedef struct {
+  /**
+   * When the call was made, Unix seconds.
+   */
+  int64_t time;
+  /**
+   * The token id; NULL when the token did not verify.
+   */
+  const char *jti;
+  /**
+   * The token holder; NULL when the token did not verify.
+   */
+  const char *subject;
+  /**
+   * The project; NULL when the token did not verify.
+   */
+  const char *project;
+  /**
+   * A `PSEUDO_OPERATION_*` value.
+   */
+  pseudo_operation operation;
+  /**
+   * The number of items in the batch.
+   */
+  size_t items;
+  /**
+   * The number of items that failed (per-item batches).
+   */
+  size_t failed_items;
+  /**
+   * The call's outcome: `PSEUDO_OK`, or the status it failed with.
+   */
+  pseudo_status status;
+  /**
+   * The failure's stable snake_case code (the wire error code); NULL on success.
+   */
+  const char *error_code;
+} pseudo_audit_event;
+
+/**
  * The parts of an HTTP request the handler reads. Strings are NUL-terminated UTF-8, borrowed.
  */
 typedef struct {
@@ -565,6 +942,76 @@ typedef struct {
  */
 #define PSEUDO_KEY_ENCODING_BASE64 2
 
+/**
+ * A person.
+ */
+#define PSEUDO_ROLE_USER 0
+
+/**
+ * A person who administers the portal: decides requests, makes service tokens.
+ */
+#define PSEUDO_ROLE_ADMIN 1
+
+/**
+ * A machine account (service tokens are made for these).
+ */
+#define PSEUDO_ROLE_SERVICE_ACCOUNT 2
+
+/**
+ * Submitted, not decided.
+ */
+#define PSEUDO_REQUEST_PENDING 0
+
+/**
+ * Approved by an administrator: tokens may be issued for it.
+ */
+#define PSEUDO_REQUEST_APPROVED 1
+
+/**
+ * Rejected by an administrator.
+ */
+#define PSEUDO_REQUEST_REJECTED 2
+
+/**
+ * Pseudonymisation (`psn`).
+ */
+#define PSEUDO_TOKEN_TYPE_PSN 0
+
+/**
+ * Secondary (`sec`).
+ */
+#define PSEUDO_TOKEN_TYPE_SEC 1
+
+/**
+ * Reverse (`rev`), of either level.
+ */
+#define PSEUDO_TOKEN_TYPE_REV 2
+
+/**
+ * A type newer than this version of the C API.
+ */
+#define PSEUDO_TOKEN_TYPE_UNKNOWN 255
+
+/**
+ * Usable until it expires.
+ */
+#define PSEUDO_RECORD_ACTIVE 0
+
+/**
+ * Refused until restored.
+ */
+#define PSEUDO_RECORD_REVOKED 1
+
+/**
+ * Made by a user (not a service account) for themselves.
+ */
+#define PSEUDO_ACCESS_PERSONAL 0
+
+/**
+ * Made by an administrator for a service account.
+ */
+#define PSEUDO_ACCESS_SERVICE 1
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -603,6 +1050,22 @@ pseudo_status pseudo_status_message(uint32_t status, char *buf, size_t cap, size
  * `buf` is NULL or writable for `cap` bytes; `out_len` is NULL or writable.
  */
 pseudo_status pseudo_last_error_message(char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Copies the stable sub-code of the calling thread's most recent failed call, as NUL-terminated
+ * snake_case text, into `buf`: it tells refusals of one status apart (for
+ * `PSEUDO_ISSUE_REFUSED`: `request_not_approved`, `not_a_collaborator`, `cannot_reverse`,
+ * `not_reversible`, `retention_ended`, ...; for `PSEUDO_INVALID_STATE`: `active`, `not_revoked`,
+ * `expired`, `request_pending`, ...; for `PSEUDO_STORAGE`: `corrupt`, ...). Empty (`*out_len` 0)
+ * when that failure had none. Programs may branch on it; the codes are never renamed. Buffer
+ * rules as `pseudo_status_message`; does not change the last error itself.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `buf` is NULL or writable for `cap` bytes; `out_len` is NULL or writable.
+ */
+pseudo_status pseudo_last_error_detail(char *buf, size_t cap, size_t *out_len);
 
 /**
  * A new authority signing with a copy of `key` for tokens from `issuer` (`iss`) to `audience`
@@ -725,6 +1188,27 @@ pseudo_status pseudo_engine_new(const pseudo_keyring *keyring,
                                 size_t keys_len,
                                 const pseudo_engine_options *options,
                                 pseudo_engine **out);
+
+/**
+ * As `pseudo_engine_new`, with the engine wired to `registry`: every call first asks the registry
+ * whether the token is still active (a revoked, deleted or never-recorded token is
+ * `PSEUDO_TOKEN_REVOKED`, within the registry's revocation staleness, default immediate), notes
+ * each successful use as the token's last use (one write per call, never per value), and
+ * appends an audit event (time, jti, subject, project, operation, item count, outcome; never a
+ * value or a secret) to the registry. The engine shares the registry: the caller may free its
+ * `registry` handle at any time, before or after the engine. Still thread-safe.
+ *
+ * Returns the statuses of `pseudo_engine_new`; `PSEUDO_NULL_ARGUMENT` also for `registry`.
+ *
+ * # Safety
+ * As `pseudo_engine_new`; `registry` is NULL or a live handle.
+ */
+pseudo_status pseudo_engine_new_with_registry(const pseudo_keyring *keyring,
+                                              const pseudo_verifying_key *const *keys,
+                                              size_t keys_len,
+                                              const pseudo_engine_options *options,
+                                              const pseudo_registry *registry,
+                                              pseudo_engine **out);
 
 /**
  * Verifies `token` (NUL-terminated) for `op` at `now` (Unix seconds), then pseudonymises,
@@ -1153,6 +1637,533 @@ pseudo_status pseudo_verifying_key_kid(const pseudo_verifying_key *key,
  * `key` is NULL or a handle from this library not freed yet.
  */
 void pseudo_verifying_key_free(pseudo_verifying_key *key);
+
+/**
+ * Opens (or creates) the registry in the SQLite file at `path` (NUL-terminated UTF-8): WAL
+ * journal, foreign keys, schema migrations. `revocation_staleness_ms`: how long an engine may
+ * rely on an earlier check that a token is active; 0 (recommended) reads the store on every
+ * call, so a revoke is refused by the very next call after it returned.
+ *
+ * On success `*out` receives a new handle the caller frees with `pseudo_registry_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_STORAGE` (cannot be
+ * opened, not a registry, corrupt: detail `corrupt`, or of a newer schema).
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_open(const char *path,
+                                   uint64_t revocation_staleness_ms,
+                                   pseudo_registry **out);
+
+/**
+ * A new, empty registry held in memory (tests, demos): gone when the last handle or engine
+ * using it is freed. `revocation_staleness_ms` as `pseudo_registry_open`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_new_in_memory(uint64_t revocation_staleness_ms,
+                                            pseudo_registry **out);
+
+/**
+ * Frees a registry handle (engines wired to it keep the registry open until they are freed).
+ * NULL is a no-op; freeing twice, or while another thread uses the handle, is undefined.
+ *
+ * # Safety
+ * `registry` is NULL or a handle from this library not freed yet and not in use.
+ */
+void pseudo_registry_free(pseudo_registry *registry);
+
+/**
+ * Creates a project owned by `actor`'s organisation as of `now` (Unix seconds); its retention
+ * end is fixed now, for ever. `*out_config` (may be NULL) receives the project's configuration,
+ * retention end included, as tokens carry it.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`
+ * (an enumeration value), `PSEUDO_INVALID_INPUT` (bad id, name, organisation, zero or over-long
+ * retention), `PSEUDO_PERMISSION_DENIED` (a service account), `PSEUDO_INVALID_STATE` (the id is
+ * taken), `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` and `project` are NULL or valid structs;
+ * `out_config` is NULL or writable.
+ */
+pseudo_status pseudo_registry_create_project(const pseudo_registry *registry,
+                                             const pseudo_principal *actor,
+                                             const pseudo_new_project *project,
+                                             int64_t now,
+                                             pseudo_project_config *out_config);
+
+/**
+ * Writes project `project`'s configuration (as its tokens carry it) to `*out`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`
+ * (not a project id), `PSEUDO_NOT_FOUND`, `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `project` is NULL or NUL-terminated; `out` is NULL or
+ * writable.
+ */
+pseudo_status pseudo_registry_project_config(const pseudo_registry *registry,
+                                             const char *project,
+                                             pseudo_project_config *out);
+
+/**
+ * Adds (or updates) collaborator `organisation` (UUID text) of project `project`, with or
+ * without the right to receive reverse tokens. `actor` is the owning organisation's user or an
+ * administrator.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`,
+ * `PSEUDO_INVALID_INPUT`, `PSEUDO_NOT_FOUND`, `PSEUDO_PERMISSION_DENIED` (detail
+ * `not_project_owner`), `PSEUDO_INVALID_STATE` (detail `request_pending`: a request of the
+ * project awaits a decision), `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` is NULL or a valid struct; `project` and
+ * `organisation` are NULL or NUL-terminated.
+ */
+pseudo_status pseudo_registry_add_collaborator(const pseudo_registry *registry,
+                                               const pseudo_principal *actor,
+                                               const char *project,
+                                               const char *organisation,
+                                               bool can_reverse);
+
+/**
+ * `actor`, of a collaborating organisation, submits a request for `dataset` (1 to 256
+ * characters) in `project` at `now`.
+ *
+ * On success `*out` receives the new request; read its id with `pseudo_request_info`, free it
+ * with `pseudo_request_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`,
+ * `PSEUDO_INVALID_INPUT`, `PSEUDO_NOT_FOUND` (no such project), `PSEUDO_ISSUE_REFUSED` (detail
+ * `not_a_collaborator`), `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` is NULL or a valid struct; `project` and
+ * `dataset` are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_submit_request(const pseudo_registry *registry,
+                                             const pseudo_principal *actor,
+                                             const char *project,
+                                             const char *dataset,
+                                             int64_t now,
+                                             pseudo_request **out);
+
+/**
+ * An administrator approves (`approve` true) or rejects a pending request at `now`, with an
+ * optional `comment` (NULL, or 1 to 2000 characters) kept in its history.
+ *
+ * On success `*out` (may be NULL: then nothing is returned) receives the updated request, which
+ * the caller frees with `pseudo_request_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`,
+ * `PSEUDO_INVALID_INPUT`, `PSEUDO_NOT_FOUND`, `PSEUDO_PERMISSION_DENIED` (detail `not_admin`),
+ * `PSEUDO_INVALID_STATE` (detail `request_decided`), `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `admin` is NULL or a valid struct; `request` is NULL or
+ * NUL-terminated; `comment` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_decide_request(const pseudo_registry *registry,
+                                             const pseudo_principal *admin,
+                                             const char *request,
+                                             bool approve,
+                                             const char *comment,
+                                             int64_t now,
+                                             pseudo_request **out);
+
+/**
+ * Looks up request `request` (its id).
+ *
+ * On success `*out` receives a snapshot the caller frees with `pseudo_request_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_NOT_FOUND`,
+ * `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `request` is NULL or NUL-terminated; `out` is NULL or
+ * writable.
+ */
+pseudo_status pseudo_registry_request(const pseudo_registry *registry,
+                                      const char *request,
+                                      pseudo_request **out);
+
+/**
+ * Writes the request's fields to `*out`; its strings borrow from `request` until
+ * `pseudo_request_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `request` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_request_info(const pseudo_request *request, pseudo_request_info *out);
+
+/**
+ * Writes step `index` (0 = the submission) of the request's history to `*out`; its strings
+ * borrow from `request` until `pseudo_request_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INDEX_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `request` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_request_event(const pseudo_request *request,
+                                   size_t index,
+                                   pseudo_request_event *out);
+
+/**
+ * Frees a request snapshot. NULL is a no-op; freeing twice is undefined behaviour.
+ *
+ * # Safety
+ * `request` is NULL or a handle from this library not freed yet.
+ */
+void pseudo_request_free(pseudo_request *request);
+
+/**
+ * Issues a token for an approved request to `actor` (a member of the requesting organisation;
+ * the token's `sub` is `actor->id`) as of `now`: checks every rule of the issuing policy, signs
+ * with `authority`, records the token by `jti` under `issue->name`. Thread-safe.
+ *
+ * On success `*out` receives the token (its text is shown this once: the registry keeps only the
+ * record), freed with `pseudo_token_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT` (a required pointer or string, a missing source of
+ * a `SECONDARY`/`REVERSE_LEVEL2` token), `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`
+ * (unknown kind or role, a source given to a token that takes none), `PSEUDO_INVALID_INPUT`
+ * (name, ids, zero lifetime), `PSEUDO_NOT_FOUND` (no such request), `PSEUDO_PERMISSION_DENIED`
+ * (detail `not_requester`: `actor` is not of the requesting organisation),
+ * `PSEUDO_ISSUE_REFUSED` with its detail: `request_not_approved` (pending or rejected),
+ * `not_a_collaborator`, `cannot_reverse` (a reverse token without `can_reverse`),
+ * `not_reversible` (a reverse token for a not-reversible project), `retention_ended`,
+ * `unknown_source`, `unknown_source_organisation`; `PSEUDO_STORAGE`, `PSEUDO_INTERNAL`.
+ *
+ * # Safety
+ * `registry` and `authority` are NULL or live handles; `actor` and `issue` are NULL or valid
+ * structs; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_issue_token(const pseudo_registry *registry,
+                                          const pseudo_authority *authority,
+                                          const pseudo_principal *actor,
+                                          const pseudo_issue_request *issue,
+                                          int64_t now,
+                                          pseudo_token **out);
+
+/**
+ * Every operation-token record (never a token's text), oldest first.
+ *
+ * On success `*out` receives a list the caller frees with `pseudo_token_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_tokens(const pseudo_registry *registry, pseudo_token_list **out);
+
+/**
+ * The record of token `jti`, as a list of exactly one.
+ *
+ * On success `*out` receives a list the caller frees with `pseudo_token_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_NOT_FOUND` (never
+ * issued, or deleted), `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `jti` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_token(const pseudo_registry *registry,
+                                    const char *jti,
+                                    pseudo_token_list **out);
+
+/**
+ * Revokes token `jti`: engines wired to the registry refuse it (`PSEUDO_TOKEN_REVOKED`) from the
+ * next call on. `actor` is its holder or an administrator. Revoking a revoked token changes
+ * nothing.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`,
+ * `PSEUDO_INVALID_INPUT`, `PSEUDO_NOT_FOUND`, `PSEUDO_PERMISSION_DENIED` (detail `not_holder`),
+ * `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` is NULL or a valid struct; `jti` is NULL or
+ * NUL-terminated.
+ */
+pseudo_status pseudo_registry_revoke_token(const pseudo_registry *registry,
+                                           const pseudo_principal *actor,
+                                           const char *jti);
+
+/**
+ * Restores revoked token `jti` as of `now`. Only a revoked, unexpired token can be restored.
+ *
+ * Returns the statuses of `pseudo_registry_revoke_token`, and `PSEUDO_INVALID_STATE` with
+ * detail `not_revoked` (it is active) or `expired`; a deleted token is `PSEUDO_NOT_FOUND`.
+ *
+ * # Safety
+ * As `pseudo_registry_revoke_token`.
+ */
+pseudo_status pseudo_registry_restore_token(const pseudo_registry *registry,
+                                            const pseudo_principal *actor,
+                                            const char *jti,
+                                            int64_t now);
+
+/**
+ * Deletes the record of revoked token `jti`; engines keep refusing it (unknown tokens are
+ * refused).
+ *
+ * Returns the statuses of `pseudo_registry_revoke_token`, and `PSEUDO_INVALID_STATE` with
+ * detail `active` (revoke it first).
+ *
+ * # Safety
+ * As `pseudo_registry_revoke_token`.
+ */
+pseudo_status pseudo_registry_delete_token(const pseudo_registry *registry,
+                                           const pseudo_principal *actor,
+                                           const char *jti);
+
+/**
+ * The number of records in the list. 0 for NULL.
+ *
+ * # Safety
+ * `list` is NULL or a live handle.
+ */
+size_t pseudo_token_list_len(const pseudo_token_list *list);
+
+/**
+ * Writes record `index` to `*out`; its strings borrow from `list` until `pseudo_token_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INDEX_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `list` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_token_list_get(const pseudo_token_list *list,
+                                    size_t index,
+                                    pseudo_token_record *out);
+
+/**
+ * Frees a token list. NULL is a no-op; freeing twice is undefined behaviour.
+ *
+ * # Safety
+ * `list` is NULL or a handle from this library not freed yet.
+ */
+void pseudo_token_list_free(pseudo_token_list *list);
+
+/**
+ * Makes an access token named `name` (1 to 256 characters) valid for `lifetime_seconds` (≥ 1)
+ * from `now`. `PSEUDO_ACCESS_PERSONAL`: `actor` (a user or administrator, not a service
+ * account) makes one for themselves; `service_account` must be NULL. `PSEUDO_ACCESS_SERVICE`:
+ * only an administrator, for `service_account` (whose role is `PSEUDO_ROLE_SERVICE_ACCOUNT`).
+ *
+ * On success `*out` receives the record and the SECRET, shown this once (`pseudo_pat_...` or
+ * `pseudo_sat_...`, with a checksum so secret scanners recognise it); the registry keeps only a
+ * hash. Free it with `pseudo_new_access_token_free`, which wipes the secret.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT` (including `service_account` for a service token),
+ * `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`, `PSEUDO_INVALID_INPUT` (name, zero
+ * lifetime, a service account named for a personal token, a service token for a principal who
+ * is not a service account), `PSEUDO_PERMISSION_DENIED` (detail `not_admin`: a service token
+ * by a non-administrator; `service_account`: a personal token by a service account),
+ * `PSEUDO_STORAGE`, `PSEUDO_INTERNAL` (no randomness).
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` and `service_account` are NULL or valid
+ * structs; `name` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_create_access_token(const pseudo_registry *registry,
+                                                  const pseudo_principal *actor,
+                                                  pseudo_access_kind kind,
+                                                  const pseudo_principal *service_account,
+                                                  const char *name,
+                                                  uint64_t lifetime_seconds,
+                                                  int64_t now,
+                                                  pseudo_new_access_token **out);
+
+/**
+ * Borrows the new access token's SECRET: `*out_secret` points to NUL-terminated text owned by
+ * `token` (valid until `pseudo_new_access_token_free`), `*out_len` is its length without the NUL.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `token` is NULL or a live handle; `out_secret` and `out_len` are NULL or writable.
+ */
+pseudo_status pseudo_new_access_token_secret(const pseudo_new_access_token *token,
+                                             const char **out_secret,
+                                             size_t *out_len);
+
+/**
+ * Writes the new access token's record to `*out`; its strings borrow from `token` until
+ * `pseudo_new_access_token_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `token` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_new_access_token_record(const pseudo_new_access_token *token,
+                                             pseudo_access_token_record *out);
+
+/**
+ * Frees a new access token, wiping its secret. NULL is a no-op; freeing twice is undefined.
+ *
+ * # Safety
+ * `token` is NULL or a handle from this library not freed yet.
+ */
+void pseudo_new_access_token_free(pseudo_new_access_token *token);
+
+/**
+ * Authenticates a presented access-token `secret` at `now`: the prefix, length and checksum are
+ * checked first, then the hash is looked up and compared in constant time; an active, unexpired
+ * token's use is noted (last used = `now`).
+ *
+ * On success `*out` receives a list of exactly one record (whose `principal` and `organisation`
+ * say who is calling), freed with `pseudo_access_token_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_SECRET`
+ * (wrong prefix or length, truncated, bad checksum), `PSEUDO_AUTHENTICATION_FAILED` (unknown,
+ * revoked or expired), `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `secret` is NULL or NUL-terminated; `out` is NULL or
+ * writable.
+ */
+pseudo_status pseudo_registry_authenticate(const pseudo_registry *registry,
+                                           const char *secret,
+                                           int64_t now,
+                                           pseudo_access_token_list **out);
+
+/**
+ * Every access-token record (never a secret), oldest first.
+ *
+ * On success `*out` receives a list the caller frees with `pseudo_access_token_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_access_tokens(const pseudo_registry *registry,
+                                            pseudo_access_token_list **out);
+
+/**
+ * Revokes access token `id`: it no longer authenticates. `actor` is its principal, its maker or
+ * an administrator.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`,
+ * `PSEUDO_INVALID_INPUT`, `PSEUDO_NOT_FOUND`, `PSEUDO_PERMISSION_DENIED` (detail `not_holder`),
+ * `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` is NULL or a valid struct; `id` is NULL or
+ * NUL-terminated.
+ */
+pseudo_status pseudo_registry_revoke_access_token(const pseudo_registry *registry,
+                                                  const pseudo_principal *actor,
+                                                  const char *id);
+
+/**
+ * Restores revoked access token `id` as of `now` (only a revoked, unexpired one).
+ *
+ * Returns the statuses of `pseudo_registry_revoke_access_token`, and `PSEUDO_INVALID_STATE`
+ * with detail `not_revoked` or `expired`; a deleted one is `PSEUDO_NOT_FOUND`.
+ *
+ * # Safety
+ * As `pseudo_registry_revoke_access_token`.
+ */
+pseudo_status pseudo_registry_restore_access_token(const pseudo_registry *registry,
+                                                   const pseudo_principal *actor,
+                                                   const char *id,
+                                                   int64_t now);
+
+/**
+ * Deletes revoked access token `id`.
+ *
+ * Returns the statuses of `pseudo_registry_revoke_access_token`, and `PSEUDO_INVALID_STATE`
+ * with detail `active` (revoke it first).
+ *
+ * # Safety
+ * As `pseudo_registry_revoke_access_token`.
+ */
+pseudo_status pseudo_registry_delete_access_token(const pseudo_registry *registry,
+                                                  const pseudo_principal *actor,
+                                                  const char *id);
+
+/**
+ * The number of records in the list. 0 for NULL.
+ *
+ * # Safety
+ * `list` is NULL or a live handle.
+ */
+size_t pseudo_access_token_list_len(const pseudo_access_token_list *list);
+
+/**
+ * Writes record `index` to `*out`; its strings borrow from `list` until
+ * `pseudo_access_token_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INDEX_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `list` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_access_token_list_get(const pseudo_access_token_list *list,
+                                           size_t index,
+                                           pseudo_access_token_record *out);
+
+/**
+ * Frees an access-token list. NULL is a no-op; freeing twice is undefined behaviour.
+ *
+ * # Safety
+ * `list` is NULL or a handle from this library not freed yet.
+ */
+void pseudo_access_token_list_free(pseudo_access_token_list *list);
+
+/**
+ * The latest `limit` audit events (engine calls through engines wired to this registry), oldest
+ * first.
+ *
+ * On success `*out` receives a list the caller frees with `pseudo_audit_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_audit_events(const pseudo_registry *registry,
+                                           size_t limit,
+                                           pseudo_audit_list **out);
+
+/**
+ * The number of events in the list. 0 for NULL.
+ *
+ * # Safety
+ * `list` is NULL or a live handle.
+ */
+size_t pseudo_audit_list_len(const pseudo_audit_list *list);
+
+/**
+ * Writes event `index` to `*out`; its strings borrow from `list` until `pseudo_audit_list_free`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INDEX_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `list` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_audit_list_get(const pseudo_audit_list *list,
+                                    size_t index,
+                                    pseudo_audit_event *out);
+
+/**
+ * Frees an audit list. NULL is a no-op; freeing twice is undefined behaviour.
+ *
+ * # Safety
+ * `list` is NULL or a handle from this library not freed yet.
+ */
+void pseudo_audit_list_free(pseudo_audit_list *list);
 
 /**
  * Handles one HTTP request as of `now` (Unix seconds). Every problem with the request itself

@@ -5,8 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use pseudo_core::{
-    Authority, Method, OrgId, OutputFormat, ProjectConfig, ProjectId, ReverseLevel, SigningKey, SourceRef, TokenKind,
-    TokenRequest, Treatment,
+    Authority, IssuedToken, Method, OrgId, OutputFormat, ProjectConfig, ProjectId, ReverseLevel, SigningKey, SourceRef,
+    TokenKind, TokenRequest, Treatment,
 };
 use zeroize::Zeroizing;
 
@@ -105,7 +105,7 @@ pub struct pseudo_token_request {
 
 /// Issues signed tokens. Safe to share across threads (every function takes it `const`).
 pub struct pseudo_authority {
-    inner: Authority,
+    pub(crate) inner: Authority,
 }
 
 impl fmt::Debug for pseudo_authority {
@@ -129,6 +129,21 @@ impl fmt::Debug for pseudo_token {
     }
 }
 
+impl pseudo_token {
+    /// Takes the issued token's text (wiped when the handle is freed).
+    pub(crate) fn from_issued(issued: IssuedToken) -> Self {
+        let expires_at = issued.expires_at().unix();
+        let mut jti = issued.jti().as_bytes().to_vec();
+        jti.push(0);
+        // Copied into a buffer sized for the NUL, so no reallocation leaves an unwiped copy behind.
+        let token = Zeroizing::new(issued.into_token());
+        let mut text = Zeroizing::new(Vec::with_capacity(token.len() + 1));
+        text.extend_from_slice(token.as_bytes());
+        text.push(0);
+        pseudo_token { text, jti, expires_at }
+    }
+}
+
 pub(crate) fn method(v: pseudo_method) -> FfiResult<Method> {
     match v {
         PSEUDO_METHOD_REVERSIBLE => Ok(Method::Reversible),
@@ -137,7 +152,7 @@ pub(crate) fn method(v: pseudo_method) -> FfiResult<Method> {
     }
 }
 
-fn treatment(v: pseudo_treatment) -> FfiResult<Treatment> {
+pub(crate) fn treatment(v: pseudo_treatment) -> FfiResult<Treatment> {
     match v {
         PSEUDO_TREATMENT_SAME => Ok(Treatment::Same),
         PSEUDO_TREATMENT_DIFFERENT => Ok(Treatment::Different),
@@ -145,7 +160,7 @@ fn treatment(v: pseudo_treatment) -> FfiResult<Treatment> {
     }
 }
 
-fn format(v: pseudo_output_format) -> FfiResult<OutputFormat> {
+pub(crate) fn format(v: pseudo_output_format) -> FfiResult<OutputFormat> {
     match v {
         PSEUDO_FORMAT_BASE64URL => Ok(OutputFormat::Base64url),
         PSEUDO_FORMAT_HEX => Ok(OutputFormat::Hex),
@@ -154,7 +169,7 @@ fn format(v: pseudo_output_format) -> FfiResult<OutputFormat> {
     }
 }
 
-fn org(s: &str) -> FfiResult<OrgId> {
+pub(crate) fn org(s: &str) -> FfiResult<OrgId> {
     OrgId::parse_str(s).map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_INPUT, "an organisation is a UUID"))
 }
 
@@ -284,13 +299,8 @@ pub unsafe extern "C" fn pseudo_authority_issue(
         // SAFETY: forwarded contract.
         let request = unsafe { token_request(request) }?;
         let issued = authority.inner.issue_at(&request, timestamp(now))?;
-        let expires_at = issued.expires_at().unix();
-        let mut jti = issued.jti().as_bytes().to_vec();
-        jti.push(0);
-        let mut text = Zeroizing::new(issued.into_token().into_bytes());
-        text.push(0);
         // SAFETY: checked non-NULL; writable by contract.
-        unsafe { put(out, boxed(pseudo_token { text, jti, expires_at })) };
+        unsafe { put(out, boxed(pseudo_token::from_issued(issued))) };
         Ok(())
     })
 }

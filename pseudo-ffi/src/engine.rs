@@ -9,6 +9,7 @@ use pseudo_core::{BatchMode, BatchOutput, Engine, EngineOptions, ItemCode, Limit
 use crate::keys::{
     boxed, copy_keyring, export_keyring_into, free_box, pseudo_key_encoding, pseudo_keyring, pseudo_verifying_key,
 };
+use crate::registry::pseudo_registry;
 use crate::status::{
     array, bytes, guard, guard_value, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult,
 };
@@ -202,25 +203,73 @@ pub unsafe extern "C" fn pseudo_engine_new(
     out: *mut *mut pseudo_engine,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let ring = unsafe { handle(keyring, "keyring") }?;
-        // SAFETY: forwarded contract.
-        let key_ptrs = unsafe { array(keys, keys_len, "keys") }?;
-        // SAFETY: forwarded contract.
-        let options = unsafe { handle(options, "options") }?;
         out_check(out, "out")?;
-        let verifying = key_ptrs
-            .iter()
-            // SAFETY: each element is NULL or a live handle (contract).
-            .map(|&k| unsafe { handle(k, "keys[i]") }.map(|k| k.inner.clone()))
-            .collect::<FfiResult<Vec<_>>>()?;
         // SAFETY: forwarded contract.
-        let opts = unsafe { engine_options(options) }?;
-        let inner = Engine::new(copy_keyring(&ring.inner)?, &verifying, opts)?;
+        let inner = unsafe { build_engine(keyring, keys, keys_len, options) }?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(pseudo_engine { inner })) };
         Ok(())
     })
+}
+
+/// As `pseudo_engine_new`, with the engine wired to `registry`: every call first asks the registry
+/// whether the token is still active (a revoked, deleted or never-recorded token is
+/// `PSEUDO_TOKEN_REVOKED`, within the registry's revocation staleness, default immediate), notes
+/// each successful use as the token's last use (one write per call, never per value), and
+/// appends an audit event (time, jti, subject, project, operation, item count, outcome; never a
+/// value or a secret) to the registry. The engine shares the registry: the caller may free its
+/// `registry` handle at any time, before or after the engine. Still thread-safe.
+///
+/// Returns the statuses of `pseudo_engine_new`; `PSEUDO_NULL_ARGUMENT` also for `registry`.
+///
+/// # Safety
+/// As `pseudo_engine_new`; `registry` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_new_with_registry(
+    keyring: *const pseudo_keyring,
+    keys: *const *const pseudo_verifying_key,
+    keys_len: usize,
+    options: *const pseudo_engine_options,
+    registry: *const pseudo_registry,
+    out: *mut *mut pseudo_engine,
+) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let registry = unsafe { handle(registry, "registry") }?;
+        out_check(out, "out")?;
+        // SAFETY: forwarded contract.
+        let engine = unsafe { build_engine(keyring, keys, keys_len, options) }?;
+        let inner = engine.with_token_status(registry.inner.clone()).with_audit(registry.inner.clone());
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_engine { inner })) };
+        Ok(())
+    })
+}
+
+/// The engine of `pseudo_engine_new`, arguments checked.
+///
+/// # Safety
+/// As `pseudo_engine_new`.
+unsafe fn build_engine(
+    keyring: *const pseudo_keyring,
+    keys: *const *const pseudo_verifying_key,
+    keys_len: usize,
+    options: *const pseudo_engine_options,
+) -> FfiResult<Engine> {
+    // SAFETY: forwarded contract.
+    let ring = unsafe { handle(keyring, "keyring") }?;
+    // SAFETY: forwarded contract.
+    let key_ptrs = unsafe { array(keys, keys_len, "keys") }?;
+    // SAFETY: forwarded contract.
+    let options = unsafe { handle(options, "options") }?;
+    let verifying = key_ptrs
+        .iter()
+        // SAFETY: each element is NULL or a live handle (contract).
+        .map(|&k| unsafe { handle(k, "keys[i]") }.map(|k| k.inner.clone()))
+        .collect::<FfiResult<Vec<_>>>()?;
+    // SAFETY: forwarded contract.
+    let opts = unsafe { engine_options(options) }?;
+    Ok(Engine::new(copy_keyring(&ring.inner)?, &verifying, opts)?)
 }
 
 /// Verifies `token` (NUL-terminated) for `op` at `now` (Unix seconds), then pseudonymises,

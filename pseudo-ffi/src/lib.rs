@@ -18,6 +18,7 @@
 mod authority;
 mod engine;
 mod keys;
+mod registry;
 mod status;
 mod wire;
 
@@ -26,10 +27,11 @@ use std::ffi::c_char;
 pub use authority::*;
 pub use engine::*;
 pub use keys::*;
+pub use registry::*;
 pub use status::pseudo_status;
 pub use wire::*;
 
-use status::{copy_out, guard_quiet, with_last_error};
+use status::{copy_out, guard_quiet, last_error_detail, with_last_error};
 
 /// Major version of the library this header belongs to.
 pub const PSEUDO_VERSION_MAJOR: u32 = 0;
@@ -89,6 +91,27 @@ pub unsafe extern "C" fn pseudo_last_error_message(buf: *mut c_char, cap: usize,
             // SAFETY: forwarded contract.
             unsafe { copy_out(msg.as_bytes(), true, buf.cast(), cap, out_len) }
         })
+    })
+}
+
+/// Copies the stable sub-code of the calling thread's most recent failed call, as NUL-terminated
+/// snake_case text, into `buf`: it tells refusals of one status apart (for
+/// `PSEUDO_ISSUE_REFUSED`: `request_not_approved`, `not_a_collaborator`, `cannot_reverse`,
+/// `not_reversible`, `retention_ended`, ...; for `PSEUDO_INVALID_STATE`: `active`, `not_revoked`,
+/// `expired`, `request_pending`, ...; for `PSEUDO_STORAGE`: `corrupt`, ...). Empty (`*out_len` 0)
+/// when that failure had none. Programs may branch on it; the codes are never renamed. Buffer
+/// rules as `pseudo_status_message`; does not change the last error itself.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `buf` is NULL or writable for `cap` bytes; `out_len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_last_error_detail(buf: *mut c_char, cap: usize, out_len: *mut usize) -> pseudo_status {
+    guard_quiet(|| {
+        let detail = last_error_detail();
+        // SAFETY: forwarded contract.
+        unsafe { copy_out(detail.as_bytes(), true, buf.cast(), cap, out_len) }
     })
 }
 

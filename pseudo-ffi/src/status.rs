@@ -83,6 +83,20 @@ pub enum pseudo_status {
     PSEUDO_IO = 121,
     /// An internal invariant failed (please report it).
     PSEUDO_INTERNAL = 122,
+    /// A registry record (project, request, token, access token) does not exist.
+    PSEUDO_NOT_FOUND = 123,
+    /// The record is not in a state that allows this (deleting an active token, restoring an
+    /// expired one, adding a collaborator while a request is pending, deciding a decided request).
+    PSEUDO_INVALID_STATE = 124,
+    /// The acting principal may not do this (a service token made by a non-administrator, a
+    /// request decided by a non-administrator, someone else's token revoked).
+    PSEUDO_PERMISSION_DENIED = 125,
+    /// An access-token secret is unknown, revoked or expired.
+    PSEUDO_AUTHENTICATION_FAILED = 126,
+    /// An access-token secret is malformed: wrong prefix, length or checksum (a typo or truncation).
+    PSEUDO_INVALID_SECRET = 127,
+    /// The registry's storage failed or is corrupt.
+    PSEUDO_STORAGE = 128,
     /// An error kind newer than this build of the C API knows.
     PSEUDO_UNKNOWN_ERROR = 199,
 }
@@ -91,7 +105,7 @@ use pseudo_status::*;
 
 impl pseudo_status {
     /// Every status, for the message table and the tests.
-    pub(crate) const ALL: [pseudo_status; 32] = [
+    pub(crate) const ALL: [pseudo_status; 38] = [
         PSEUDO_OK,
         PSEUDO_NULL_ARGUMENT,
         PSEUDO_INVALID_UTF8,
@@ -123,6 +137,12 @@ impl pseudo_status {
         PSEUDO_BATCH_FAILED,
         PSEUDO_IO,
         PSEUDO_INTERNAL,
+        PSEUDO_NOT_FOUND,
+        PSEUDO_INVALID_STATE,
+        PSEUDO_PERMISSION_DENIED,
+        PSEUDO_AUTHENTICATION_FAILED,
+        PSEUDO_INVALID_SECRET,
+        PSEUDO_STORAGE,
         PSEUDO_UNKNOWN_ERROR,
     ];
 
@@ -153,6 +173,12 @@ impl pseudo_status {
             ErrorKind::BatchFailed => PSEUDO_BATCH_FAILED,
             ErrorKind::Io => PSEUDO_IO,
             ErrorKind::Internal => PSEUDO_INTERNAL,
+            ErrorKind::NotFound => PSEUDO_NOT_FOUND,
+            ErrorKind::InvalidState => PSEUDO_INVALID_STATE,
+            ErrorKind::PermissionDenied => PSEUDO_PERMISSION_DENIED,
+            ErrorKind::AuthenticationFailed => PSEUDO_AUTHENTICATION_FAILED,
+            ErrorKind::InvalidSecret => PSEUDO_INVALID_SECRET,
+            ErrorKind::Storage => PSEUDO_STORAGE,
             _ => PSEUDO_UNKNOWN_ERROR,
         }
     }
@@ -191,6 +217,12 @@ impl pseudo_status {
             PSEUDO_BATCH_FAILED => "one or more items of the batch failed",
             PSEUDO_IO => "an i/o error occurred",
             PSEUDO_INTERNAL => "internal error (please report it)",
+            PSEUDO_NOT_FOUND => "the registry record does not exist",
+            PSEUDO_INVALID_STATE => "the record's state does not allow this",
+            PSEUDO_PERMISSION_DENIED => "the acting principal may not do this",
+            PSEUDO_AUTHENTICATION_FAILED => "the access token is unknown, revoked or expired",
+            PSEUDO_INVALID_SECRET => "the access-token secret is malformed (prefix, length or checksum)",
+            PSEUDO_STORAGE => "the registry's storage failed or is corrupt",
             PSEUDO_UNKNOWN_ERROR => "an error this version of the C API does not know",
         }
     }
@@ -205,11 +237,13 @@ impl pseudo_status {
 pub(crate) struct Fail {
     pub(crate) status: pseudo_status,
     pub(crate) message: String,
+    /// The core's stable sub-code, for `pseudo_last_error_detail`.
+    pub(crate) detail: Option<&'static str>,
 }
 
 impl Fail {
     pub(crate) fn new(status: pseudo_status, message: impl Into<String>) -> Self {
-        Fail { status, message: message.into() }
+        Fail { status, message: message.into(), detail: None }
     }
 
     pub(crate) fn null(name: &str) -> Self {
@@ -224,29 +258,42 @@ impl Fail {
 impl From<pseudo_core::Error> for Fail {
     fn from(e: pseudo_core::Error) -> Self {
         // Core messages never hold secrets or data values (pseudo-core's error contract).
-        Fail::new(pseudo_status::from_kind(e.kind()), e.to_string())
+        Fail { status: pseudo_status::from_kind(e.kind()), message: e.to_string(), detail: e.detail() }
     }
 }
 
 pub(crate) type FfiResult<T = ()> = Result<T, Fail>;
 
-thread_local! {
-    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+/// The calling thread's last failure: its message and the core's sub-code, if any.
+struct LastError {
+    message: String,
+    detail: Option<&'static str>,
 }
 
-fn set_last_error(message: &str) {
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = const { RefCell::new(LastError { message: String::new(), detail: None }) };
+}
+
+fn set_last_error(message: &str, detail: Option<&'static str>) {
     // `try_with`: during thread teardown the slot may be gone; losing the message is harmless.
     let _ = LAST_ERROR.try_with(|m| {
         if let Ok(mut m) = m.try_borrow_mut() {
-            m.clear();
-            m.push_str(message);
+            m.message.clear();
+            m.message.push_str(message);
+            m.detail = detail;
         }
     });
 }
 
 pub(crate) fn with_last_error<R>(f: impl FnOnce(&str) -> R) -> R {
-    let msg = LAST_ERROR.try_with(|m| m.try_borrow().map(|s| s.clone()).unwrap_or_default()).unwrap_or_default();
+    let msg =
+        LAST_ERROR.try_with(|m| m.try_borrow().map(|s| s.message.clone()).unwrap_or_default()).unwrap_or_default();
     f(&msg)
+}
+
+/// The sub-code of the calling thread's last failure (`""` when it had none).
+pub(crate) fn last_error_detail() -> &'static str {
+    LAST_ERROR.try_with(|m| m.try_borrow().ok().and_then(|s| s.detail)).ok().flatten().unwrap_or("")
 }
 
 const PANIC_MESSAGE: &str = "an internal panic was caught at the C boundary (please report it)";
@@ -257,12 +304,12 @@ pub(crate) fn guard(f: impl FnOnce() -> FfiResult) -> pseudo_status {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => PSEUDO_OK,
         Ok(Err(fail)) => {
-            set_last_error(&fail.message);
+            set_last_error(&fail.message, fail.detail);
             fail.status
         }
         Err(_) => {
             // The payload is not copied: a panic message could quote data.
-            set_last_error(PANIC_MESSAGE);
+            set_last_error(PANIC_MESSAGE, None);
             PSEUDO_PANIC
         }
     }
@@ -453,7 +500,45 @@ mod tests {
         }
         assert_eq!(pseudo_status::from_u32(8), None);
         let mut numbers: Vec<u32> = pseudo_status::ALL.iter().map(|s| *s as u32).collect();
+        numbers.sort_unstable();
         numbers.dedup();
         assert_eq!(numbers.len(), pseudo_status::ALL.len());
+    }
+
+    #[test]
+    fn every_core_error_kind_has_its_own_status() {
+        let mut seen = std::collections::HashSet::new();
+        for k in ErrorKind::ALL {
+            let s = pseudo_status::from_kind(k);
+            assert_ne!(s, PSEUDO_UNKNOWN_ERROR, "{k:?} has no status yet");
+            assert!(seen.insert(s as u32), "{k:?} shares a status");
+        }
+    }
+
+    #[test]
+    fn the_numbers_never_change() {
+        // Appended only: these are ABI.
+        let fixed = [
+            (PSEUDO_INTERNAL, 122),
+            (PSEUDO_NOT_FOUND, 123),
+            (PSEUDO_INVALID_STATE, 124),
+            (PSEUDO_PERMISSION_DENIED, 125),
+            (PSEUDO_AUTHENTICATION_FAILED, 126),
+            (PSEUDO_INVALID_SECRET, 127),
+            (PSEUDO_STORAGE, 128),
+            (PSEUDO_UNKNOWN_ERROR, 199),
+        ];
+        for (s, n) in fixed {
+            assert_eq!(s as u32, n);
+        }
+    }
+
+    #[test]
+    fn the_detail_follows_the_last_failure() {
+        let e = pseudo_core::Error::new(ErrorKind::NotFound, "x");
+        assert_eq!(guard(|| Err(e.into())), PSEUDO_NOT_FOUND);
+        assert_eq!(last_error_detail(), "");
+        let _ = guard(|| Err(Fail::invalid("y")));
+        assert_eq!(last_error_detail(), "");
     }
 }
