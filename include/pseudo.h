@@ -549,7 +549,7 @@ typedef struct {
 typedef uint32_t pseudo_request_status;
 
 /**
- * A request, read with `pseudo_request_info`; its history with `pseudo_request_event`.
+ * A request, read with `pseudo_request_get`; its history with `pseudo_request_history_get`.
  */
 typedef struct {
   /**
@@ -580,7 +580,7 @@ typedef struct {
    * The number of history events (at least 1: the submission).
    */
   size_t history_len;
-} pseudo_request_info;
+} pseudo_request_record;
 
 /**
  * One step of a request's history.
@@ -1735,7 +1735,7 @@ pseudo_status pseudo_registry_add_collaborator(const pseudo_registry *registry,
  * `actor`, of a collaborating organisation, submits a request for `dataset` (1 to 256
  * characters) in `project` at `now`.
  *
- * On success `*out` receives the new request; read its id with `pseudo_request_info`, free it
+ * On success `*out` receives the new request; read its id with `pseudo_request_get`, free it
  * with `pseudo_request_free`.
  *
  * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`,
@@ -1801,7 +1801,7 @@ pseudo_status pseudo_registry_request(const pseudo_registry *registry,
  * # Safety
  * `request` is NULL or a live handle; `out` is NULL or writable.
  */
-pseudo_status pseudo_request_info(const pseudo_request *request, pseudo_request_info *out);
+pseudo_status pseudo_request_get(const pseudo_request *request, pseudo_request_record *out);
 
 /**
  * Writes step `index` (0 = the submission) of the request's history to `*out`; its strings
@@ -1812,9 +1812,9 @@ pseudo_status pseudo_request_info(const pseudo_request *request, pseudo_request_
  * # Safety
  * `request` is NULL or a live handle; `out` is NULL or writable.
  */
-pseudo_status pseudo_request_event(const pseudo_request *request,
-                                   size_t index,
-                                   pseudo_request_event *out);
+pseudo_status pseudo_request_history_get(const pseudo_request *request,
+                                         size_t index,
+                                         pseudo_request_event *out);
 
 /**
  * Frees a request snapshot. NULL is a no-op; freeing twice is undefined behaviour.

@@ -136,10 +136,10 @@ pub struct pseudo_issue_request {
     pub source_organisation: *const c_char,
 }
 
-/// A request, read with `pseudo_request_info`; its history with `pseudo_request_event`.
+/// A request, read with `pseudo_request_get`; its history with `pseudo_request_history_get`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct pseudo_request_info {
+pub struct pseudo_request_record {
     /// The request id (pass it to `pseudo_registry_decide_request` and the issue request).
     pub id: *const c_char,
     /// The project id.
@@ -785,7 +785,7 @@ pub unsafe extern "C" fn pseudo_registry_add_collaborator(
 /// `actor`, of a collaborating organisation, submits a request for `dataset` (1 to 256
 /// characters) in `project` at `now`.
 ///
-/// On success `*out` receives the new request; read its id with `pseudo_request_info`, free it
+/// On success `*out` receives the new request; read its id with `pseudo_request_get`, free it
 /// with `pseudo_request_free`.
 ///
 /// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_ARGUMENT`,
@@ -896,15 +896,15 @@ pub unsafe extern "C" fn pseudo_registry_request(
 /// # Safety
 /// `request` is NULL or a live handle; `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pseudo_request_info(
+pub unsafe extern "C" fn pseudo_request_get(
     request: *const pseudo_request,
-    out: *mut pseudo_request_info,
+    out: *mut pseudo_request_record,
 ) -> pseudo_status {
     guard(|| {
         // SAFETY: forwarded contract.
         let r = unsafe { handle(request, "request") }?;
         out_check(out, "out")?;
-        let info = pseudo_request_info {
+        let info = pseudo_request_record {
             id: r.id.as_ptr(),
             project: r.project.as_ptr(),
             organisation: r.organisation.as_ptr(),
@@ -927,7 +927,7 @@ pub unsafe extern "C" fn pseudo_request_info(
 /// # Safety
 /// `request` is NULL or a live handle; `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pseudo_request_event(
+pub unsafe extern "C" fn pseudo_request_history_get(
     request: *const pseudo_request,
     index: usize,
     out: *mut pseudo_request_event,
