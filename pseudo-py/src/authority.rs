@@ -227,7 +227,7 @@ impl IssuedToken {
 /// holds its own copy of the key. It keeps no copy of the tokens it issues.
 #[pyclass(frozen, module = "pseudo._pseudo")]
 pub(crate) struct Authority {
-    inner: core::Authority,
+    pub(crate) inner: core::Authority,
 }
 
 struct Common {
@@ -277,13 +277,19 @@ impl Authority {
             lifetime: c.lifetime,
         };
         let issued = py.detach(|| self.inner.issue_at(&request, c.now)).py_err(py)?;
-        Ok(IssuedToken {
+        Ok(IssuedToken::from_core(issued))
+    }
+}
+
+impl IssuedToken {
+    pub(crate) fn from_core(issued: core::IssuedToken) -> Self {
+        IssuedToken {
             jti: issued.jti().to_owned(),
             token_type: issued.token_type().as_str(),
             issued_at: issued.issued_at(),
             expires_at: issued.expires_at(),
             token: issued.into_token(),
-        })
+        }
     }
 }
 
@@ -403,7 +409,10 @@ impl Authority {
     }
 }
 
-fn default_lifetime<'py>(py: Python<'py>, lifetime: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn default_lifetime<'py>(
+    py: Python<'py>,
+    lifetime: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
     match lifetime {
         Some(l) => Ok(l.clone()),
         None => py.import("datetime")?.getattr("timedelta")?.call((), Some(&[("hours", 1)].into_py_dict(py)?)),

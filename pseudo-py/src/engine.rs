@@ -15,6 +15,7 @@ use crate::authority::{Grant, IssuedToken};
 use crate::convert::{to_duration, type_name, Q};
 use crate::errors::{input_error, limit_error, IntoPyResult};
 use crate::keys::{Keyring, MasterKey, VerifyingKey};
+use crate::registry::Registry;
 
 /// A batch of values copied out of Python: one buffer and the end offset of every value.
 struct Batch {
@@ -192,7 +193,10 @@ fn operation(py: Python<'_>, name: &str) -> PyResult<Operation> {
 /// * ``max_token_bytes`` (8 KiB), ``max_body_bytes`` (64 MiB, for ``handle_request``),
 ///   ``max_items`` (1,000,000 per batch), ``max_item_bytes`` (1024 UTF-8 bytes per value):
 ///   past any limit the whole call is refused and nothing is processed;
-/// * ``parallel``: run large batches on every core (default ``True``).
+/// * ``parallel``: run large batches on every core (default ``True``);
+/// * ``registry``: a ``Registry`` to consult on every call: revoked or deleted tokens are
+///   refused (``RevokedTokenError``), each successful call notes the token's last use, and every
+///   call writes an audit event (never a value or a secret).
 ///
 /// One engine is safe to share between threads; the GIL is released while it verifies tokens and
 /// works through a batch. Engines cannot be pickled.
@@ -238,6 +242,7 @@ impl Engine {
         max_items = 1_000_000,
         max_item_bytes = 1024,
         parallel = true,
+        registry = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -252,6 +257,7 @@ impl Engine {
         max_items: usize,
         max_item_bytes: usize,
         parallel: bool,
+        registry: Option<&Registry>,
     ) -> PyResult<Self> {
         let ring = if let Ok(r) = keyring.cast::<Keyring>() {
             r.get().copy(py)?
@@ -291,7 +297,11 @@ impl Engine {
         options.validation.max_token_bytes = max_token_bytes;
         options.limits = Limits { max_body_bytes, max_items, max_item_bytes };
         options.parallel = parallel;
-        Ok(Engine { inner: core::Engine::new(ring, &keys, options).py_err(py)? })
+        let mut inner = core::Engine::new(ring, &keys, options).py_err(py)?;
+        if let Some(r) = registry {
+            inner = inner.with_token_status(r.inner.clone()).with_audit(r.inner.clone());
+        }
+        Ok(Engine { inner })
     }
 
     /// Pseudonymises ``values`` with a ``psn`` token (originals to level-1 pseudonyms) or a

@@ -2,11 +2,12 @@
 //!
 //! The classes are made at import time with `type(name, bases, ns)` because several of them have
 //! two bases (`InputError` is also a `ValueError`), which `create_exception!` cannot express.
-//! Every instance carries `code` (the core's stable snake_case error code); a `BatchError` also
-//! carries `failures`, a list of `ItemFailure` (index and code, never the value).
+//! Every instance carries `code` (the core's stable snake_case error code) and `detail` (a stable
+//! sub-code telling refusals of one kind apart, or `None`); a `BatchError` also carries
+//! `failures`, a list of `ItemFailure` (index and code, never the value).
 
 use pseudo_core::{Error, ErrorKind, ItemFailure as CoreItemFailure};
-use pyo3::exceptions::{PyException, PyOSError, PyValueError};
+use pyo3::exceptions::{PyException, PyLookupError, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
@@ -56,6 +57,8 @@ macro_rules! exceptions {
                         let ns = PyDict::new(py);
                         ns.set_item("__module__", "pseudo._pseudo")?;
                         ns.set_item("__doc__", $doc)?;
+                        // A class-level default, so instances made without a detail have it too.
+                        ns.set_item("detail", py.None())?;
                         make_type.call1(($name, bases, ns))?.cast_into::<PyType>()?.unbind()
                     };
                 )*
@@ -71,13 +74,16 @@ macro_rules! exceptions {
     (@base $py:ident, Exception) => { $py.get_type::<PyException>() };
     (@base $py:ident, ValueError) => { $py.get_type::<PyValueError>() };
     (@base $py:ident, OSError) => { $py.get_type::<PyOSError>() };
+    (@base $py:ident, LookupError) => { $py.get_type::<PyLookupError>() };
     (@base $py:ident, $field:ident) => { $field.bind($py).clone() };
 }
 
 exceptions! {
     pseudo = "PseudoError" (Exception)
         "Base class of every error raised by pseudo.\n\n``code`` holds a short, stable, machine-readable error code \
-         (for example ``\"token_expired\"``). Messages never contain a secret, a token or a data value.";
+         (for example ``\"token_expired\"``). ``detail`` is ``None`` or a stable sub-code that tells refusals \
+         of one kind apart (for example ``\"request_not_approved\"`` or ``\"cannot_reverse\"`` on an \
+         ``IssueRefusedError``). Messages never contain a secret, a token or a data value.";
     token = "TokenError" (pseudo)
         "The bearer token was refused: ask the authority for a new one.";
     malformed_token = "MalformedTokenError" (token)
@@ -101,7 +107,26 @@ exceptions! {
         "Key material is malformed, too short, of an unknown version, or cannot be read.";
     issue_refused = "IssueRefusedError" (pseudo)
         "The authority refuses to issue this token (for example a reverse token for a project that is \
-         not reversible, or after the project's retention has ended).";
+         not reversible, or after the project's retention has ended).\n\n``detail`` names the rule: \
+         ``\"request_not_approved\"``, ``\"not_a_collaborator\"``, ``\"cannot_reverse\"``, \
+         ``\"not_reversible\"``, ``\"retention_ended\"``, ``\"unknown_source\"``, ...";
+    not_found = "NotFoundError" (pseudo, LookupError)
+        "A registry record (project, request, token record, access token) does not exist, or was deleted.";
+    invalid_state = "InvalidStateError" (pseudo)
+        "The record exists but its state does not allow this: deleting an active token, restoring an \
+         expired or active one, deciding a decided request, adding a collaborator while a request is \
+         pending, or changing a project's fixed configuration (``detail`` ``\"retention_fixed\"``, \
+         ``\"method_fixed\"``, ``\"config_fixed\"``).";
+    permission_denied = "PermissionDeniedError" (pseudo)
+        "The acting principal may not do this (for example a service token made by someone who is not \
+         an administrator). Not an ``OSError``: it is the registry's policy, not the file system's.";
+    authentication = "AuthenticationError" (pseudo)
+        "An access-token secret is unknown, revoked or expired (or, as ``InvalidSecretError``, malformed).";
+    invalid_secret = "InvalidSecretError" (authentication, ValueError)
+        "An access-token secret is malformed: wrong prefix, length or checksum (a typo or a truncated \
+         copy). Checked before any lookup.";
+    storage = "StorageError" (pseudo, OSError)
+        "The registry's storage failed or is corrupt (for example a damaged SQLite file).";
     input = "InputError" (pseudo, ValueError)
         "An argument or a batch is invalid (for example an empty batch or a bad configuration value).";
     limit = "LimitExceededError" (input)
@@ -146,6 +171,12 @@ fn class_of(e: &Exceptions, kind: ErrorKind) -> &Py<PyType> {
         ErrorKind::BatchFailed => &e.batch,
         ErrorKind::RetentionEnded => &e.retention_ended,
         ErrorKind::Io => &e.file,
+        ErrorKind::NotFound => &e.not_found,
+        ErrorKind::InvalidState => &e.invalid_state,
+        ErrorKind::PermissionDenied => &e.permission_denied,
+        ErrorKind::AuthenticationFailed => &e.authentication,
+        ErrorKind::InvalidSecret => &e.invalid_secret,
+        ErrorKind::Storage => &e.storage,
         ErrorKind::Internal => &e.internal,
         // `ErrorKind` is #[non_exhaustive]: a kind added to the core lands here until it is mapped
         // above; it is still a PseudoError with the core's code and message.
@@ -165,6 +196,9 @@ pub(crate) fn to_py(py: Python<'_>, err: &Error) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let e = exceptions(py)?;
         let inst = raise(py, class_of(e, err.kind()), err.message(), err.kind().code())?;
+        if let Some(detail) = err.detail() {
+            inst.setattr("detail", detail)?;
+        }
         if err.kind() == ErrorKind::BatchFailed {
             let failures = err.item_failures().iter().map(ItemFailure::from);
             inst.setattr("failures", PyList::new(py, failures)?)?;

@@ -8,6 +8,8 @@ mod convert;
 mod engine;
 mod errors;
 mod keys;
+mod records;
+mod registry;
 
 use pyo3::prelude::*;
 
@@ -31,6 +33,19 @@ fn _pseudo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<authority::Grant>()?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<errors::ItemFailure>()?;
+    m.add_class::<registry::Principal>()?;
+    m.add_class::<registry::Registry>()?;
+    m.add_class::<registry::NewAccessToken>()?;
+    m.add_class::<records::Project>()?;
+    m.add_class::<records::Collaborator>()?;
+    m.add_class::<records::Request>()?;
+    m.add_class::<records::RequestEvent>()?;
+    m.add_class::<records::TokenRecord>()?;
+    m.add_class::<records::AccessTokenRecord>()?;
+    m.add_class::<records::AuditEvent>()?;
+    m.add_class::<records::RecordList>()?;
+    // A RecordList behaves as a read-only list: make isinstance(x, Sequence) say so.
+    py.import("collections.abc")?.getattr("Sequence")?.call_method1("register", (m.getattr("RecordList")?,))?;
     for (name, class) in errors::exceptions(py)?.all() {
         m.add(name, class.clone_ref(py))?;
     }
