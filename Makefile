@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test setup demo-rust test-rust test-spec bench lint vectors demo-ffi test-ffi demo-py test-py
+.PHONY: demo test setup demo-rust test-rust test-spec bench fuzz lint vectors demo-ffi test-ffi demo-py test-py
 
 demo: demo-rust demo-ffi demo-py
 
@@ -31,6 +31,16 @@ test-spec: py-deps
 
 bench:
 	$(CARGO) bench -p pseudo-core --bench transforms
+
+# Runs every fuzzer for FUZZ_SECONDS each (cargo-fuzz on the stable toolchain: RUSTC_BOOTSTRAP=1
+# unlocks the sanitizer flags it passes). New corpus entries land in fuzz/corpus/<target>/;
+# `make test` replays the committed corpora on stable Rust.
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 $(CARGO) fuzz list); do \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
 
 # Regenerates pseudo-core/tests/vectors/vectors.json (the tests fail when it drifts).
 vectors:
