@@ -44,6 +44,15 @@ def test_exception_hierarchy() -> None:
     assert not issubclass(pseudo.TokenError, ValueError)
     assert issubclass(pseudo.BatchError, pseudo.TransformError)
     assert issubclass(pseudo.KeyFileError, OSError)
+    assert issubclass(pseudo.StorageError, OSError)
+    assert issubclass(pseudo.NotFoundError, LookupError)
+    assert issubclass(pseudo.InvalidSecretError, pseudo.AuthenticationError)
+    assert issubclass(pseudo.InvalidSecretError, ValueError)
+    assert not issubclass(pseudo.AuthenticationError, ValueError)
+    # A policy refusal is not a file-system error: `except OSError` must not catch it.
+    assert not issubclass(pseudo.PermissionDeniedError, OSError)
+    assert not issubclass(pseudo.InvalidStateError, ValueError)
+    assert pseudo.PseudoError("made in Python").detail is None
     for name in pseudo.__all__:
         obj = getattr(pseudo, name)
         if isinstance(obj, type) and issubclass(obj, BaseException):

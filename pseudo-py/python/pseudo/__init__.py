@@ -23,7 +23,23 @@ Two roles live in one library:
                                          config=config, subject="alice", request="req-1")
     engine.pseudonymise(token, ["Example PID 1", "Example PID 2"])
 
-Every error is a :class:`PseudoError`; errors in the caller's input are also ``ValueError``.
+The authority's :class:`Registry` (a SQLite file or in memory) keeps projects, requests,
+collaborators, the issuing policy, records of issued tokens, access tokens and the audit log.
+Give it to the engine (``Engine(..., registry=registry)``) and a revoked token is refused from
+the next call on, each token's last use is noted and every call is audited::
+
+    registry = pseudo.Registry.open("registry.db")
+    admin = pseudo.Principal(id="admin", organisation=hospital, role="admin")
+    project = registry.create_project(owner, id="cohort-2026", name="Cohort 2026",
+                                      reversible=True, years=5)
+    registry.add_collaborator(owner, "cohort-2026", organisation=university)
+    request = registry.submit_request(researcher, "cohort-2026", dataset="admissions")
+    registry.decide_request(admin, request.id, approve=True, comment="ethics approved")
+    token = registry.issue_token(authority, researcher, request.id, name="etl")
+    registry.tokens()          # a table in a notebook; .to_pandas() for a DataFrame
+
+Every error is a :class:`PseudoError` (with a ``code``, and a ``detail`` naming the rule where
+one refusal kind has several); errors in the caller's input are also ``ValueError``.
 
 Secrets in Python objects: ``bytes`` and ``str`` handed in or exported (key material, PEM
 text, tokens) cannot be zeroized; they stay in the interpreter's memory until it is reused. The
@@ -31,48 +47,71 @@ copies held by this library's objects are wiped when those objects are freed.
 """
 
 from pseudo._pseudo import (
+    AccessTokenRecord,
+    AuditEvent,
+    AuthenticationError,
     Authority,
     BatchError,
+    Collaborator,
     Engine,
     ExpiredTokenError,
     Grant,
     InputError,
     InternalError,
     InvalidKeyError,
+    InvalidSecretError,
     InvalidSignatureError,
-    IssuedToken,
+    InvalidStateError,
     IssueRefusedError,
+    IssuedToken,
     ItemFailure,
     KeyFileError,
     Keyring,
     LimitExceededError,
     MalformedTokenError,
     MasterKey,
+    NewAccessToken,
+    NotFoundError,
+    PermissionDeniedError,
+    Principal,
+    Project,
     ProjectConfig,
     PseudoError,
+    RecordList,
+    Registry,
+    Request,
+    RequestEvent,
     RetentionEndedError,
     RevokedTokenError,
     SigningKey,
     SourceRef,
+    StorageError,
     TokenClaimsError,
     TokenError,
     TokenNotAllowedError,
     TokenNotYetValidError,
+    TokenRecord,
     TransformError,
     VerifyingKey,
     __version__,
 )
 
 __all__ = [
+    "AccessTokenRecord",
+    "AuditEvent",
+    "AuthenticationError",
     "Authority",
     "BatchError",
+    "Collaborator",
     "Engine",
     "ExpiredTokenError",
     "Grant",
     "InputError",
     "InternalError",
     "InvalidKeyError",
+    "InvalidSecretError",
     "InvalidSignatureError",
+    "InvalidStateError",
     "IssueRefusedError",
     "IssuedToken",
     "ItemFailure",
@@ -81,16 +120,27 @@ __all__ = [
     "LimitExceededError",
     "MalformedTokenError",
     "MasterKey",
+    "NewAccessToken",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Principal",
+    "Project",
     "ProjectConfig",
     "PseudoError",
+    "RecordList",
+    "Registry",
+    "Request",
+    "RequestEvent",
     "RetentionEndedError",
     "RevokedTokenError",
     "SigningKey",
     "SourceRef",
+    "StorageError",
     "TokenClaimsError",
     "TokenError",
     "TokenNotAllowedError",
     "TokenNotYetValidError",
+    "TokenRecord",
     "TransformError",
     "VerifyingKey",
     "__version__",
