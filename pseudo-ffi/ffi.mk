@@ -30,15 +30,21 @@ check-header-ffi:
 test-ffi: build-ffi check-header-ffi
 	@mkdir -p $(FFI_OUT)
 	$(FFI_CC) -std=c11 $(FFI_WARN) -g -pthread pseudo-ffi/tests/test_ffi.c $(FFI_SHARED) -o $(FFI_OUT)/test_ffi
+	$(FFI_CC) -std=c11 $(FFI_WARN) -g -pthread pseudo-ffi/tests/test_registry.c $(FFI_SHARED) -o $(FFI_OUT)/test_registry
 	$(FFI_CXX) -std=c++17 $(FFI_WARN) -g pseudo-ffi/tests/test_header.cpp $(FFI_SHARED) -o $(FFI_OUT)/test_header_cpp
 	$(FFI_CXX) -std=c++17 $(FFI_WARN) -g examples/cpp-etl/etl.cpp $(FFI_SHARED) -o $(FFI_OUT)/pseudo-etl
 	$(FFI_OUT)/test_ffi
+	$(FFI_OUT)/test_registry
 	$(FFI_OUT)/test_header_cpp
 	$(FFI_VALGRIND) $(FFI_OUT)/test_ffi
+	$(FFI_VALGRIND) $(FFI_OUT)/test_registry
 	$(FFI_VALGRIND) $(FFI_OUT)/test_header_cpp
 	$(FFI_CC) -std=c11 $(FFI_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer -pthread -Iinclude \
 	  pseudo-ffi/tests/test_ffi.c $(FFI_LIBDIR)/libpseudo.a $(FFI_STATIC_LIBS) -o $(FFI_OUT)/test_ffi_asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 $(FFI_OUT)/test_ffi_asan
+	$(FFI_CC) -std=c11 $(FFI_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer -pthread -Iinclude \
+	  pseudo-ffi/tests/test_registry.c $(FFI_LIBDIR)/libpseudo.a $(FFI_STATIC_LIBS) -o $(FFI_OUT)/test_registry_asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 $(FFI_OUT)/test_registry_asan
 	$(FFI_OUT)/pseudo-etl selftest examples/cpp-etl/patients.csv patient_id $(FFI_OUT)/etl-selftest
 	cd $(FFI_OUT)/etl-selftest && for op in pseudonymise:psn:patients.csv:file-psn.csv reverse:rev:file-psn.csv:file-back.csv; do \
 	  IFS=: read -r mode tok in out <<< "$$op"; \
