@@ -1,6 +1,6 @@
 # Python bindings (pseudo-py): included by the root Makefile; paths are relative to the repo root.
 #   make test-py   builds the extension into .venv (maturin, release) and runs pytest (incl. stubtest)
-#   make demo-py   runs examples/python/quickstart.py
+#   make demo-py   runs examples/python/quickstart.py and lifecycle.py
 #   make bench-py  installs the peers (Tink, pyca/cryptography, PyJWT) and runs benches/python/peers.py
 # The virtual environment is made and filled on first use; later runs only rebuild what changed.
 
@@ -31,6 +31,7 @@ test-py: py-develop
 
 demo-py: py-develop
 	$(PY) examples/python/quickstart.py
+	$(PY) examples/python/lifecycle.py
 
 $(PY_BENCH_DEPS): $(PY_DEPS)
 	$(PY) -m pip install -q --disable-pip-version-check $(PY_BENCH_REQS)

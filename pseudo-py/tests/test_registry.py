@@ -76,12 +76,13 @@ def test_project_configuration_is_fixed(registry: pseudo.Registry) -> None:
     assert p.config == pseudo.ProjectConfig(
         reversible=True, retention_end=p.retention_end, treatment="different", format="hex"
     )
-    for change, detail in [
+    changes: list[tuple[dict[str, Any], str]] = [
         ({"retention": (5, 0, 0)}, "retention_fixed"),
         ({"reversible": False}, "method_fixed"),
         ({"treatment": "same"}, "config_fixed"),
         ({"format": "base32"}, "config_fixed"),
-    ]:
+    ]
+    for change, detail in changes:
         with pytest.raises(pseudo.InvalidStateError) as e:
             registry.update_project(OWNER, "P1", **change)
         assert refusal(e) == ("invalid_state", detail)
@@ -458,7 +459,7 @@ def test_principals_and_options() -> None:
     with pytest.raises(pseudo.InputError):
         pseudo.Principal(id="x", organisation="not-a-uuid")
     with pytest.raises(TypeError):
-        pseudo.Principal("x", HOSPITAL)  # type: ignore[misc]
+        pseudo.Principal("x", HOSPITAL)  # type: ignore[call-arg]
     reg = pseudo.Registry.in_memory(revocation_staleness=timedelta(seconds=2))
     assert reg.revocation_staleness == timedelta(seconds=2) and reg.path is None
     assert repr(reg) == "Registry.in_memory()"
