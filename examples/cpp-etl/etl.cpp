@@ -5,6 +5,9 @@
 //   pseudo-etl demo     IN.csv COLUMN OUTDIR   (makes its own keys and tokens, pseudonymises, reverses, compares)
 //   pseudo-etl selftest IN.csv COLUMN OUTDIR   (the same with batches of 2 rows, to cross batch boundaries)
 //
+// Both end with the token lifecycle through the registry (a SQLite file in OUTDIR): create a project,
+// request, approve, issue, use, see last used, revoke, see the engine refuse, restore, delete.
+//
 // Values travel to the library in batches: one pseudo_engine_call per batch, whatever its size.
 #include "pseudo.h"
 
@@ -200,6 +203,163 @@ int run_file_mode(pseudo_operation op, int argc, char **argv) {
   return 0;
 }
 
+// The detail code of the last failure ("request_not_approved", ...), empty when none.
+std::string last_detail() {
+  char d[64];
+  size_t n = 0;
+  return pseudo_last_error_detail(d, sizeof d, &n) == PSEUDO_OK ? std::string(d, n) : std::string();
+}
+
+// A call that must be refused: prints the status's description and the detail code.
+void refused(pseudo_status s, const char *what) {
+  if (s == PSEUDO_OK) throw std::runtime_error(std::string(what) + " was not refused");
+  char msg[256];
+  size_t n = 0;
+  if (pseudo_status_message(s, msg, sizeof msg, &n) != PSEUDO_OK) msg[0] = '\0';
+  const std::string d = last_detail();
+  std::cout << "  " << what << ": refused (" << static_cast<unsigned>(s) << ", " << msg << (d.empty() ? "" : "; ") << d
+            << ")\n";
+}
+
+void show_token(const pseudo_registry *reg, const std::string &jti, const char *label) {
+  pseudo_token_list *raw = nullptr;
+  ok(pseudo_registry_token(reg, jti.c_str(), &raw), "pseudo_registry_token");
+  Owned<pseudo_token_list, pseudo_token_list_free> list(raw);
+  pseudo_token_record r;
+  ok(pseudo_token_list_get(list.get(), 0, &r), "pseudo_token_list_get");
+  std::cout << "  " << label << ": '" << r.name << "' of " << r.holder << ", "
+            << (r.status == PSEUDO_RECORD_ACTIVE ? "active" : "revoked") << ", "
+            << (r.used ? "last used at " + std::to_string(r.last_used) : std::string("not used")) << "\n";
+}
+
+pseudo_status pseudonymise(const pseudo_engine *engine, const char *token, int64_t at, std::string *first) {
+  pseudo_str values[] = {{"Example PID 1", 13}, {"Example PID 2", 13}};
+  pseudo_batch *raw = nullptr;
+  pseudo_status s =
+      pseudo_engine_call(engine, PSEUDO_OPERATION_PSEUDONYMISE, token, values, 2, PSEUDO_BATCH_STRICT, at, &raw);
+  Batch batch(raw);
+  const char *p = nullptr;
+  size_t n = 0;
+  if (s == PSEUDO_OK && first && pseudo_batch_get(batch.get(), 0, &p, &n) == PSEUDO_OK) first->assign(p, n);
+  return s;
+}
+
+// The token lifecycle of the registry (issue 5), through the C API only.
+void run_lifecycle(const pseudo_authority *auth, const pseudo_keyring *ring, const pseudo_verifying_key *vk,
+                   const std::string &outdir, int64_t now) {
+  const std::string db = outdir + "/registry.db";
+  for (const char *suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  pseudo_registry *reg_raw = nullptr;
+  ok(pseudo_registry_open(db.c_str(), 0, &reg_raw), "pseudo_registry_open");
+  Owned<pseudo_registry, pseudo_registry_free> reg(reg_raw);
+  std::cout << "\ntoken lifecycle (registry " << db << ")\n";
+  const char *hospital = "0b7e3c1a-5d2f-4c8e-9a6b-1f2e3d4c5b6a", *university = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+  const pseudo_principal admin{"admin", hospital, PSEUDO_ROLE_ADMIN};
+  const pseudo_principal owner{"olivia", hospital, PSEUDO_ROLE_USER};
+  const pseudo_principal researcher{"rahul", university, PSEUDO_ROLE_USER};
+
+  pseudo_new_project project{};
+  project.id = "cohort-2026";
+  project.name = "Cohort 2026";
+  project.method = PSEUDO_METHOD_REVERSIBLE;
+  project.treatment = PSEUDO_TREATMENT_SAME;
+  project.format = PSEUDO_FORMAT_BASE64URL;
+  project.retention_years = 5;
+  pseudo_project_config config;
+  ok(pseudo_registry_create_project(reg.get(), &owner, &project, now, &config), "pseudo_registry_create_project");
+  std::cout << "  project cohort-2026 created; retention ends at " << config.retention_end << " (fixed for ever)\n";
+  ok(pseudo_registry_add_collaborator(reg.get(), &owner, "cohort-2026", university, false),
+     "pseudo_registry_add_collaborator");
+  pseudo_request *request_raw = nullptr;
+  ok(pseudo_registry_submit_request(reg.get(), &researcher, "cohort-2026", "admissions 2020-2025", now, &request_raw),
+     "pseudo_registry_submit_request");
+  Owned<pseudo_request, pseudo_request_free> request(request_raw);
+  pseudo_request_record info;
+  ok(pseudo_request_get(request.get(), &info), "pseudo_request_get");
+  const std::string request_id = info.id;
+  std::cout << "  request " << request_id << " submitted by " << info.requester << ": pending\n";
+
+  pseudo_issue_request issue{};
+  issue.request = request_id.c_str();
+  issue.kind = PSEUDO_TOKEN_PSEUDONYMISE;
+  issue.name = "etl";
+  issue.lifetime_seconds = 3600;
+  pseudo_token *token_raw = nullptr;
+  refused(pseudo_registry_issue_token(reg.get(), auth, &researcher, &issue, now, &token_raw), "issue before approval");
+  ok(pseudo_registry_decide_request(reg.get(), &admin, request_id.c_str(), true, "ethics approval attached", now,
+                                    nullptr),
+     "pseudo_registry_decide_request");
+  std::cout << "  request approved by admin\n";
+  ok(pseudo_registry_issue_token(reg.get(), auth, &researcher, &issue, now, &token_raw), "pseudo_registry_issue_token");
+  Owned<pseudo_token, pseudo_token_free> token(token_raw);
+  const char *jti_raw = nullptr, *text = nullptr;
+  size_t n = 0;
+  ok(pseudo_token_jti(token.get(), &jti_raw), "pseudo_token_jti");
+  ok(pseudo_token_text(token.get(), &text, &n), "pseudo_token_text");
+  const std::string jti = jti_raw;
+  std::cout << "  token " << jti << " issued (text shown once: " << std::string(text, 16) << "...)\n";
+  show_token(reg.get(), jti, "record");
+  pseudo_issue_request rev = issue;
+  rev.kind = PSEUDO_TOKEN_REVERSE_LEVEL1;
+  pseudo_token *rev_raw = nullptr;
+  refused(pseudo_registry_issue_token(reg.get(), auth, &researcher, &rev, now, &rev_raw),
+          "a reverse token without can_reverse");
+
+  pseudo_engine_options opts;
+  ok(pseudo_engine_options_init(&opts), "pseudo_engine_options_init");
+  opts.issuer = "https://portal.example";
+  opts.audience = "pseudo-engine";
+  const pseudo_verifying_key *keys[] = {vk};
+  pseudo_engine *engine_raw = nullptr;
+  ok(pseudo_engine_new_with_registry(ring, keys, 1, &opts, reg.get(), &engine_raw), "pseudo_engine_new_with_registry");
+  Engine engine(engine_raw);
+  std::string first;
+  ok(pseudonymise(engine.get(), text, now, &first), "pseudonymising with the registered token");
+  std::cout << "  used: Example PID 1 -> " << first << "\n";
+  show_token(reg.get(), jti, "after use");
+  ok(pseudo_registry_revoke_token(reg.get(), &researcher, jti.c_str()), "pseudo_registry_revoke_token");
+  show_token(reg.get(), jti, "revoked");
+  refused(pseudonymise(engine.get(), text, now + 1, nullptr), "the engine, with the revoked token");
+  ok(pseudo_registry_restore_token(reg.get(), &researcher, jti.c_str(), now + 2), "pseudo_registry_restore_token");
+  ok(pseudonymise(engine.get(), text, now + 3, nullptr), "pseudonymising after restore");
+  show_token(reg.get(), jti, "restored, used again");
+  refused(pseudo_registry_delete_token(reg.get(), &researcher, jti.c_str()), "delete while active");
+  ok(pseudo_registry_revoke_token(reg.get(), &researcher, jti.c_str()), "pseudo_registry_revoke_token");
+  ok(pseudo_registry_delete_token(reg.get(), &researcher, jti.c_str()), "pseudo_registry_delete_token");
+  pseudo_token_list *all_raw = nullptr;
+  ok(pseudo_registry_tokens(reg.get(), &all_raw), "pseudo_registry_tokens");
+  Owned<pseudo_token_list, pseudo_token_list_free> all(all_raw);
+  std::cout << "  deleted; token records left: " << pseudo_token_list_len(all.get()) << "\n";
+  refused(pseudonymise(engine.get(), text, now + 4, nullptr), "the engine, with the deleted token");
+
+  pseudo_new_access_token *pat_raw = nullptr;
+  ok(pseudo_registry_create_access_token(reg.get(), &researcher, PSEUDO_ACCESS_PERSONAL, nullptr, "laptop",
+                                         30 * 86400, now, &pat_raw),
+     "pseudo_registry_create_access_token");
+  Owned<pseudo_new_access_token, pseudo_new_access_token_free> pat(pat_raw);
+  const char *secret = nullptr;
+  ok(pseudo_new_access_token_secret(pat.get(), &secret, &n), "pseudo_new_access_token_secret");
+  pseudo_access_token_list *who_raw = nullptr;
+  ok(pseudo_registry_authenticate(reg.get(), secret, now, &who_raw), "pseudo_registry_authenticate");
+  Owned<pseudo_access_token_list, pseudo_access_token_list_free> who(who_raw);
+  pseudo_access_token_record rec;
+  ok(pseudo_access_token_list_get(who.get(), 0, &rec), "pseudo_access_token_list_get");
+  std::cout << "  personal access token " << std::string(secret, 14) << "... (shown once) authenticates as "
+            << rec.principal << "\n";
+
+  pseudo_audit_list *audit_raw = nullptr;
+  ok(pseudo_registry_audit_events(reg.get(), 10, &audit_raw), "pseudo_registry_audit_events");
+  Owned<pseudo_audit_list, pseudo_audit_list_free> audit(audit_raw);
+  std::cout << "  audit log (never values):\n";
+  for (size_t i = 0; i < pseudo_audit_list_len(audit.get()); ++i) {
+    pseudo_audit_event e;
+    ok(pseudo_audit_list_get(audit.get(), i, &e), "pseudo_audit_list_get");
+    std::cout << "    " << e.time << " " << (e.operation == PSEUDO_OPERATION_PSEUDONYMISE ? "pseudonymise" : "reverse")
+              << " jti=" << (e.jti ? e.jti : "-") << " items=" << e.items
+              << " outcome=" << (e.error_code ? e.error_code : "ok") << "\n";
+  }
+}
+
 // The demo plays both roles: the authority issues the tokens, the engine uses them.
 int run_demo(int argc, char **argv, size_t batch) {
   if (argc != 5) throw std::runtime_error("usage: pseudo-etl demo IN.csv COLUMN OUTDIR");
@@ -284,6 +444,7 @@ int run_demo(int argc, char **argv, size_t batch) {
   if (rows != original) throw std::runtime_error("the restored file differs from the input");
   if (pseudonymised == original) throw std::runtime_error("nothing was pseudonymised");
   std::cout << "restored file equals the input: ok\n";
+  run_lifecycle(auth.get(), ring.get(), vk.get(), outdir, now);
   return 0;
 }
 
