@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test setup demo-rust test-rust test-spec bench fuzz lint vectors demo-ffi test-ffi demo-py test-py
+.PHONY: demo test setup demo-rust test-rust test-spec bench wire-memory fuzz lint vectors demo-ffi test-ffi demo-py test-py
 
 demo: demo-rust demo-ffi demo-py
 
@@ -31,6 +31,11 @@ test-spec: py-deps
 
 bench:
 	$(CARGO) bench -p pseudo-core --bench transforms
+
+# Peak memory of one 1 M-value wire request (JSON and CSV), with /usr/bin/time -v.
+wire-memory:
+	$(CARGO) build -q --release -p pseudo-core --example wire_memory
+	for f in json csv; do /usr/bin/time -v target/release/examples/wire_memory $$f 2>&1 | grep -E 'values|Maximum resident'; done
 
 # Runs every fuzzer for FUZZ_SECONDS each (cargo-fuzz on the stable toolchain: RUSTC_BOOTSTRAP=1
 # unlocks the sanitizer flags it passes). New corpus entries land in fuzz/corpus/<target>/;

@@ -307,3 +307,40 @@ fn revocation_hook_and_audit_events() {
     assert!(events[1].error.is_some());
     assert!(!format!("{events:?}").contains("\"a\""));
 }
+
+#[test]
+fn large_batches_with_bad_items_in_every_mode() {
+    let f = Fixture::new();
+    let mut values: Vec<String> = (0..5000).map(|i| format!("v{i}")).collect();
+    values[0] = String::new();
+    values[2500] = "x".repeat(2000);
+    values[4999] = String::new();
+    for c in all_configs() {
+        let t = f.issue(TokenKind::Pseudonymise, "P1", c);
+        let out = f.engine.call(Operation::Pseudonymise, &t, &values, BatchMode::PerItem, now()).unwrap();
+        assert_eq!(out.len(), 5000);
+        let codes: Vec<_> = out.failures().iter().map(|x| (x.index, x.code)).collect();
+        assert_eq!(
+            codes,
+            [(0, ItemCode::EmptyValue), (2500, ItemCode::TooLong), (4999, ItemCode::EmptyValue)],
+            "{c:?}"
+        );
+        assert_eq!(out.get(0), Some(Err(ItemCode::EmptyValue)));
+        let small = f.engine.call(Operation::Pseudonymise, &t, &values[1..3], BatchMode::PerItem, now()).unwrap();
+        let p1 = out.get(1).unwrap().unwrap();
+        assert!(is_canonical(p1, c.format));
+        if c.treatment == Treatment::Same {
+            assert_eq!(Some(Ok(p1)), small.get(0), "{c:?}: the in-place path matches the sequential one");
+        } else {
+            assert_eq!(p1.len(), small.get(0).unwrap().unwrap().len());
+        }
+        if c.method == Method::Reversible {
+            let r = f.issue(TokenKind::Reverse(ReverseLevel::Level1), "P1", c);
+            let ok: Vec<String> = out.to_options().into_iter().flatten().collect();
+            let back = f.rev(&r, &ok).unwrap();
+            let expected: Vec<&String> =
+                values.iter().enumerate().filter(|(i, _)| ![0, 2500, 4999].contains(i)).map(|(_, v)| v).collect();
+            assert_eq!(back.iter().collect::<Vec<_>>(), expected);
+        }
+    }
+}

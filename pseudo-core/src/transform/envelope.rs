@@ -91,6 +91,16 @@ pub(crate) fn encode_append(format: OutputFormat, bytes: &[u8], out: &mut String
     encoding(format).encode_append(bytes, out);
 }
 
+/// Length of the text form of `n` bytes.
+pub(crate) fn encoded_len(format: OutputFormat, n: usize) -> usize {
+    encoding(format).encode_len(n)
+}
+
+/// Writes the text form of `bytes` into `out`, which is exactly [`encoded_len`] long.
+pub(crate) fn encode_into(format: OutputFormat, bytes: &[u8], out: &mut [u8]) {
+    encoding(format).encode_mut(bytes, out);
+}
+
 /// Decodes the canonical text form into `out` (cleared first). `None` on any deviation.
 pub(crate) fn decode_into(format: OutputFormat, text: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let enc = encoding(format);

@@ -1,9 +1,12 @@
 //! A strict RFC 4180 reader and writer: every field of every record is one value.
 
+use std::borrow::Cow;
+
 /// A parsed CSV body: values row by row, and each record's field count (to answer in the same shape).
 #[derive(Debug, Default)]
-pub(crate) struct Records {
-    pub(crate) values: Vec<String>,
+pub(crate) struct Records<'a> {
+    /// Fields borrow from the body unless quoting changed them.
+    pub(crate) values: Vec<Cow<'a, str>>,
     pub(crate) widths: Vec<usize>,
 }
 
@@ -19,12 +22,13 @@ pub(crate) enum CsvError {
 }
 
 /// Parses `text`. Lines that are completely empty are skipped; CRLF and LF both end a record.
-pub(crate) fn parse(text: &str, max_items: usize) -> Result<Records, CsvError> {
+pub(crate) fn parse(text: &str, max_items: usize) -> Result<Records<'_>, CsvError> {
     let mut out = Records::default();
     let b = text.as_bytes();
     let mut i = 0;
     let mut line = 1;
     let mut field = String::new();
+    let mut value: Cow<'_, str>;
     let mut width = 0;
     let mut at_record_start = true;
     while i <= b.len() {
@@ -68,6 +72,7 @@ pub(crate) fn parse(text: &str, max_items: usize) -> Result<Records, CsvError> {
                 None | Some(b',') | Some(b'\n') | Some(b'\r') => {}
                 Some(_) => return Err(CsvError::StrayQuote { line }),
             }
+            value = Cow::Owned(std::mem::take(&mut field));
         } else {
             let start = i;
             while let Some(&c) = b.get(i) {
@@ -77,12 +82,12 @@ pub(crate) fn parse(text: &str, max_items: usize) -> Result<Records, CsvError> {
                     _ => i += 1,
                 }
             }
-            field.push_str(&text[start..i]);
+            value = Cow::Borrowed(&text[start..i]);
         }
         if out.values.len() >= max_items {
             return Err(CsvError::TooManyItems);
         }
-        out.values.push(std::mem::take(&mut field));
+        out.values.push(value);
         width += 1;
         if b.get(i) == Some(&b',') {
             // A comma at the very end still opens one more (empty) field: the loop runs once more.

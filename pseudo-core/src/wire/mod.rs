@@ -8,6 +8,8 @@
 
 mod csv;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::Timestamp;
@@ -62,9 +64,15 @@ impl std::fmt::Debug for WireResponse {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonIn {
-    data: Vec<String>,
+struct JsonIn<'a> {
+    #[serde(borrow)]
+    data: Vec<Item<'a>>,
 }
+
+/// One value, borrowed from the body unless it has escapes (serde only borrows a `Cow` that is a
+/// field of its own, hence the newtype).
+#[derive(Deserialize)]
+struct Item<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[derive(Serialize)]
 struct JsonOut<'a> {
@@ -231,14 +239,14 @@ fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timesta
     })?;
     let (values, widths) = match in_format {
         Format::Json => {
-            let v: JsonIn = serde_json::from_str(text).map_err(|e| {
+            let v: JsonIn<'_> = serde_json::from_str(text).map_err(|e| {
                 bad(
                     ErrorKind::BadRequest,
                     format!("the body must be {{\"data\": [strings]}} (line {}, column {})", e.line(), e.column()),
                 )
             })?;
             let n = v.data.len();
-            (v.data, vec![n])
+            (v.data.into_iter().map(|Item(s)| s).collect::<Vec<_>>(), vec![n])
         }
         Format::Csv => {
             let r = csv::parse(text, limits.max_items).map_err(|e| match e {
@@ -272,6 +280,7 @@ fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timesta
         return Err(bad(ErrorKind::BadRequest, "the batch is empty"));
     }
     let out = engine.call(op, token, &values, BatchMode::Strict, now)?;
+    drop(values);
     let (data, ends) = out.as_parts();
     let items = ends.iter().scan(0usize, |start, &end| {
         let s = &data[*start..end];
