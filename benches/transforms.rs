@@ -158,19 +158,14 @@ impl Floors {
     fn siv_encrypt(&mut self, v: &[u8]) {
         self.buf.clear();
         self.buf.extend_from_slice(v);
-        let tag =
-            self.siv.encrypt_inout_detached([&self.ad[..]], (&mut self.buf[..]).into()).unwrap();
+        let tag = self.siv.encrypt_inout_detached([&self.ad[..]], (&mut self.buf[..]).into()).unwrap();
         black_box(tag);
     }
 
     fn siv_decrypt_prepared(&mut self, ct: &[u8], tag: &aes_siv::Tag) {
         self.buf.clear();
         self.buf.extend_from_slice(ct);
-        let _ = black_box(self.siv.decrypt_inout_detached(
-            [&self.ad[..]],
-            (&mut self.buf[..]).into(),
-            tag,
-        ));
+        let _ = black_box(self.siv.decrypt_inout_detached([&self.ad[..]], (&mut self.buf[..]).into(), tag));
     }
 
     fn hmac(&self, v: &[u8]) {

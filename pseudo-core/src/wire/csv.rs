@@ -144,7 +144,7 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> Result<(Vec<String>, Vec<usize>), CsvError> {
-        parse(s, 100).map(|r| (r.values, r.widths))
+        parse(s, 100).map(|r| (r.values.into_iter().map(|v| v.into_owned()).collect(), r.widths))
     }
 
     #[test]
