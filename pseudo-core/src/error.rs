@@ -231,8 +231,8 @@ impl Error {
         Error { kind, detail: None, message: message.into(), items: Vec::new() }
     }
 
-    /// A new error with a stable sub-code (see [`Error::detail`]).
-    pub(crate) fn with_detail(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> Self {
+    /// A new error with a stable snake_case sub-code (see [`Error::detail`]).
+    pub fn with_detail(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> Self {
         Error { kind, detail: Some(detail), message: message.into(), items: Vec::new() }
     }
 

@@ -269,7 +269,8 @@ fn access_tokens() {
         let i = PERSONAL_PREFIX.len();
         let c = if &typo[i..=i] == "x" { "y" } else { "x" };
         typo.replace_range(i..=i, c);
-        assert_eq!(kind_of(reg.authenticate(&typo, now())), ErrorKind::InvalidSecret);
+        assert_eq!(detail(reg.authenticate(&typo, now())), (ErrorKind::InvalidSecret, Some("bad_checksum")));
+        assert_eq!(detail(reg.authenticate("ghp_0123456789", now())).1, Some("wrong_prefix"));
         // Expiry.
         assert_eq!(
             kind_of(reg.authenticate(&made.secret, Timestamp::from_unix(now_s() + 31 * DAY))),

@@ -189,6 +189,11 @@ impl Registry {
         &self.store
     }
 
+    /// The options in force.
+    pub fn options(&self) -> &RegistryOptions {
+        &self.options
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, ()>> {
         self.write.lock().map_err(|_| Error::new(ErrorKind::Internal, "registry lock poisoned"))
     }
@@ -327,6 +332,11 @@ impl Registry {
     /// A request.
     pub fn request(&self, id: &str) -> Result<Request> {
         self.store.request(id)?.ok_or_else(|| not_found("unknown_request", "no such request"))
+    }
+
+    /// Every request of a project, oldest first.
+    pub fn requests(&self, project: &ProjectId) -> Result<Vec<Request>> {
+        self.store.requests(project)
     }
 
     /// An administrator approves or rejects a pending request, with a comment kept in its history.
