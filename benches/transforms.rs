@@ -323,6 +323,85 @@ fn ratio_table() {
     );
 }
 
+/// What consulting the registry (revocation check + last-use write + audit event) adds to one
+/// engine call of one value, for the in-memory and the SQLite store.
+fn revocation_cost() {
+    use pseudo_core::registry::*;
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("pseudo-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let admin = Principal { id: "admin".into(), organisation: OrgId::nil(), role: Role::Admin };
+    let user = Principal { id: "u".into(), organisation: OrgId::nil(), role: Role::User };
+    let mut line = String::from("engine call of 1 value:");
+    for (label, reg) in [
+        ("none", None),
+        ("memory registry", Some(Arc::new(Registry::in_memory()))),
+        (
+            "SQLite registry",
+            Some(Arc::new(Registry::open_sqlite(dir.join("r.db"), RegistryOptions::default()).unwrap())),
+        ),
+    ] {
+        let sk = SigningKey::generate().unwrap();
+        let mut engine = Engine::new(
+            Keyring::new(MasterKey::generate(1).unwrap()),
+            &[sk.verifying_key().clone()],
+            EngineOptions::new(ISSUER, AUDIENCE),
+        )
+        .unwrap();
+        let authority = Authority::new(sk, ISSUER, AUDIENCE).unwrap();
+        let token = match &reg {
+            None => {
+                let g = TokenRequest {
+                    kind: TokenKind::Pseudonymise,
+                    subject: "u".into(),
+                    organisation: OrgId::nil(),
+                    project: ProjectId::new("P1").unwrap(),
+                    request: "r".into(),
+                    config: config(Method::Reversible, Treatment::Same),
+                    lifetime: Duration::from_secs(3600),
+                };
+                authority.issue(&g).unwrap().into_token()
+            }
+            Some(r) => {
+                engine = engine.with_token_status(r.clone()).with_audit(r.clone());
+                let now = Timestamp::now();
+                let p = r
+                    .create_project(
+                        &user,
+                        NewProject {
+                            id: ProjectId::new("P1").unwrap(),
+                            name: "p".into(),
+                            method: Method::Reversible,
+                            retention: Retention { years: 1, months: 0, days: 0 },
+                            treatment: Treatment::Same,
+                            format: OutputFormat::Base64url,
+                        },
+                        now,
+                    )
+                    .unwrap();
+                r.add_collaborator(&user, &p.id, Collaborator { organisation: OrgId::nil(), can_reverse: false })
+                    .unwrap();
+                let q = r.submit_request(&user, &p.id, "d", now).unwrap();
+                r.decide_request(&admin, &q.id, true, None, now).unwrap();
+                r.issue_token(&authority, &user, &q.id, IssueKind::Pseudonymise, "b", Duration::from_secs(3600), now)
+                    .unwrap()
+                    .into_token()
+            }
+        };
+        let n = 2000;
+        let t = median(7, || {
+            for _ in 0..n {
+                black_box(
+                    engine.call(Operation::Pseudonymise, &token, &["v"], BatchMode::Strict, Timestamp::now()).unwrap(),
+                );
+            }
+        }) / n as f64;
+        line.push_str(&format!(" {label} {:.1} µs;", t * 1e6));
+    }
+    println!("{line}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench_modes(&mut c);
