@@ -321,6 +321,14 @@ fn ratio_table() {
         t2 * 1e3,
         t1 / t2
     );
+    let (verifier, token) = verify_setup();
+    let now = Timestamp::now();
+    let n = 2000;
+    let unc =
+        median(11, || (0..n).for_each(|_| drop(black_box(verifier.verify_uncached(&token, now).unwrap())))) / n as f64;
+    let cached = median(11, || (0..n).for_each(|_| drop(black_box(verifier.verify(&token, now).unwrap())))) / n as f64;
+    println!("token verification: uncached {:.1} µs, cached {:.2} µs", unc * 1e6, cached * 1e6);
+    revocation_cost();
 }
 
 /// What consulting the registry (revocation check + last-use write + audit event) adds to one
