@@ -8,6 +8,9 @@
 //!   Given a token and a batch of values it verifies the token (a [`Grant`]) and pseudonymises,
 //!   re-pseudonymises (level 2) or reverses the batch, in input order, on every core.
 //! * [`wire::handle`] speaks the INCERT API's bodies (`{"data": [...]}` or CSV).
+//! * [`registry::Registry`] keeps projects, requests, the issuing policy, records of issued tokens
+//!   (revoke, restore, delete, last used), access tokens and the audit log, in SQLite or in memory;
+//!   the engine consults it through [`TokenStatus`] and [`AuditSink`].
 //!
 //! The exact construction (key derivation, AES-SIV associated data, HMAC input, envelope bytes,
 //! encodings, claims) is specified in `docs/SPEC.md` with test vectors.
