@@ -2,7 +2,7 @@
 //! issued tokens, access tokens, their lifecycle, and the audit log — behind one [`Store`].
 //!
 //! The engine sees the registry only through the traits it defines itself
-//! ([`TokenStatus`](crate::TokenStatus), [`AuditSink`](crate::AuditSink)), so a host can plug in
+//! ([`TokenStatus`], [`AuditSink`]), so a host can plug in
 //! its own store instead.
 
 mod calendar;
