@@ -1056,7 +1056,8 @@ pseudo_status pseudo_last_error_message(char *buf, size_t cap, size_t *out_len);
  * snake_case text, into `buf`: it tells refusals of one status apart (for
  * `PSEUDO_ISSUE_REFUSED`: `request_not_approved`, `not_a_collaborator`, `cannot_reverse`,
  * `not_reversible`, `retention_ended`, ...; for `PSEUDO_INVALID_STATE`: `active`, `not_revoked`,
- * `expired`, `request_pending`, ...; for `PSEUDO_STORAGE`: `corrupt`, ...). Empty (`*out_len` 0)
+ * `expired`, `request_pending`, ...; for `PSEUDO_INVALID_SECRET`: `wrong_prefix`, `wrong_length`,
+ * `bad_checksum`, ...; for `PSEUDO_STORAGE`: `corrupt`, ...). Empty (`*out_len` 0)
  * when that failure had none. Programs may branch on it; the codes are never renamed. Buffer
  * rules as `pseudo_status_message`; does not change the last error itself.
  *

@@ -535,10 +535,15 @@ mod tests {
 
     #[test]
     fn the_detail_follows_the_last_failure() {
+        let e = pseudo_core::Error::with_detail(ErrorKind::InvalidState, "not_revoked", "x");
+        assert_eq!(guard(|| Err(e.into())), PSEUDO_INVALID_STATE);
+        assert_eq!(last_error_detail(), "not_revoked");
+        assert_eq!(guard_quiet(|| Err(Fail::invalid("quiet"))), PSEUDO_INVALID_ARGUMENT);
+        assert_eq!(last_error_detail(), "not_revoked", "the message functions leave it alone");
+        let _ = guard(|| Err(Fail::invalid("y")));
+        assert_eq!(last_error_detail(), "", "a failure without a sub-code clears it");
         let e = pseudo_core::Error::new(ErrorKind::NotFound, "x");
         assert_eq!(guard(|| Err(e.into())), PSEUDO_NOT_FOUND);
-        assert_eq!(last_error_detail(), "");
-        let _ = guard(|| Err(Fail::invalid("y")));
         assert_eq!(last_error_detail(), "");
     }
 }

@@ -608,11 +608,11 @@ static void test_access_tokens(const pseudo_registry *reg) {
   char typo[128];
   snprintf(typo, sizeof typo, "%s", secret);
   typo[strlen(typo) - 2] = 0;
-  EXPECT(pseudo_registry_authenticate(reg, typo, now_s, &who), PSEUDO_INVALID_SECRET);
+  REFUSED(pseudo_registry_authenticate(reg, typo, now_s, &who), PSEUDO_INVALID_SECRET, "wrong_length");
   snprintf(typo, sizeof typo, "%s", secret);
   typo[11] = typo[11] == 'x' ? 'y' : 'x';
-  EXPECT(pseudo_registry_authenticate(reg, typo, now_s, &who), PSEUDO_INVALID_SECRET);
-  EXPECT(pseudo_registry_authenticate(reg, "", now_s, &who), PSEUDO_INVALID_SECRET);
+  REFUSED(pseudo_registry_authenticate(reg, typo, now_s, &who), PSEUDO_INVALID_SECRET, "bad_checksum");
+  REFUSED(pseudo_registry_authenticate(reg, "", now_s, &who), PSEUDO_INVALID_SECRET, "wrong_prefix");
   EXPECT(pseudo_registry_authenticate(reg, secret, now_s + 31 * DAY, &who), PSEUDO_AUTHENTICATION_FAILED);
   CHECK(who == NULL);
 
