@@ -248,8 +248,11 @@ pub fn ffi_batch(data: &[u8]) {
         .collect();
 
     let (s, out) = call(op, token, &values, mode);
-    // The documented order of the argument checks.
-    let argument_error = if op > 1 || mode > 1 {
+    // The documented order of the argument checks: the token text first, then `op` and `mode`,
+    // the item limit, and each value in turn.
+    let argument_error = if std::str::from_utf8(token.as_bytes()).is_err() {
+        Some(pseudo_status::PSEUDO_INVALID_UTF8)
+    } else if op > 1 || mode > 1 {
         Some(pseudo_status::PSEUDO_INVALID_ARGUMENT)
     } else if values.len() > MAX_ITEMS {
         Some(pseudo_status::PSEUDO_LIMIT_EXCEEDED)
