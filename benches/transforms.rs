@@ -222,7 +222,7 @@ fn bench_cores(c: &mut Criterion) {
     let one = setup(false);
     let all = setup(true);
     let cfg = config(Method::Reversible, Treatment::Same);
-    for n in [1usize, 1_000, 100_000] {
+    for n in [1usize, 1_000, 100_000, 1_000_000] {
         let vals = values(n, 13);
         let mut group = c.benchmark_group(format!("reversible same, {n} values of 13 bytes"));
         group
@@ -238,6 +238,50 @@ fn bench_cores(c: &mut Criterion) {
         }
         group.finish();
     }
+}
+
+/// The wire handler on a 1 M-value JSON body and CSV body (parse, verify, pseudonymise on every
+/// core, serialise).
+fn bench_wire(c: &mut Criterion) {
+    use pseudo_core::wire::{handle, WireRequest};
+    let s = setup(true);
+    let t = s
+        .authority
+        .issue(&TokenRequest {
+            kind: TokenKind::Pseudonymise,
+            subject: "bench".into(),
+            organisation: OrgId::nil(),
+            project: ProjectId::new("P1").unwrap(),
+            request: "r".into(),
+            config: config(Method::Reversible, Treatment::Same),
+            lifetime: Duration::from_secs(3600),
+        })
+        .unwrap();
+    let auth = format!("Bearer {}", t.token());
+    let vals = values(1_000_000, 13);
+    let json = serde_json::to_vec(&serde_json::json!({ "data": vals })).unwrap();
+    let csv = vals.join("\n").into_bytes();
+    let mut group = c.benchmark_group("wire handler, 1 M values of 13 bytes, all cores");
+    group.throughput(Throughput::Elements(vals.len() as u64)).sample_size(10).measurement_time(Duration::from_secs(6));
+    for (label, ct, body) in [("JSON", "application/json", &json), ("CSV", "text/csv", &csv)] {
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let r = handle(
+                    &s.engine,
+                    &WireRequest {
+                        path: wire::PATH_PSEUDONYMISE,
+                        authorization: Some(&auth),
+                        content_type: Some(ct),
+                        accept: Some(ct),
+                        body,
+                    },
+                );
+                assert_eq!(r.status, 200);
+                r
+            })
+        });
+    }
+    group.finish();
 }
 
 fn verify_setup() -> (Verifier, String) {
@@ -415,6 +459,7 @@ fn main() {
     bench_modes(&mut c);
     bench_cores(&mut c);
     bench_verify(&mut c);
+    bench_wire(&mut c);
     c.final_summary();
     ratio_table();
 }
