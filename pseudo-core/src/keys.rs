@@ -20,6 +20,9 @@ use crate::error::{Error, ErrorKind, Result};
 pub const MIN_SECRET_LEN: usize = 32;
 /// Maximum length of a master key's static secret, in bytes.
 pub const MAX_SECRET_LEN: usize = 1024;
+/// The furthest retention end, in days from today, that has keys (and that tokens may name):
+/// 200 years. It bounds the chain walk of a key derivation (about 73 000 HMAC steps).
+pub const MAX_RETENTION_DAYS: i64 = 200 * 366;
 /// Label HMAC'd under a chain secret to step it one day forward (see `docs/SPEC.md`).
 pub(crate) const CHAIN_STEP_LABEL: &[u8] = b"pseudo-chain-step-v1";
 
@@ -142,6 +145,9 @@ impl MasterKey {
                 ErrorKind::RetentionEnded,
                 "the retention of this project has ended: its keys were erased",
             ));
+        }
+        if day - self.chain_day > MAX_RETENTION_DAYS {
+            return Err(invalid_key("a retention end more than 200 years ahead has no key"));
         }
         let mut s = Zeroizing::new(*self.chain);
         for _ in self.chain_day..day {

@@ -65,7 +65,7 @@ pub use config::{
 };
 pub use engine::{AuditEvent, AuditSink, BatchMode, Engine, EngineOptions, Limits, Operation, TokenStatus};
 pub use error::{Error, ErrorKind, ItemCode, ItemFailure, Result};
-pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MIN_SECRET_LEN};
+pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MAX_RETENTION_DAYS, MIN_SECRET_LEN};
 pub use token::{
     Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType, Validation, Verifier,
 };

@@ -227,6 +227,18 @@ fn negative_iat_and_nested_or_deep_json() {
 }
 
 #[test]
+fn retention_ends_beyond_200_years_are_refused() {
+    let f = Fixture::new();
+    let mut c = f.claims();
+    c["cfg"]["ret"] = json!(i64::MAX);
+    assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims);
+    let mut far = rev_same();
+    far.retention_end = Timestamp::from_unix(i64::MAX);
+    let r = f.authority.issue_at(&request(TokenKind::Pseudonymise, "P1", far), now());
+    assert_eq!(kind_of(r), ErrorKind::InvalidInput);
+}
+
+#[test]
 fn unknown_token_type() {
     let f = Fixture::new();
     let mut c = f.claims();

@@ -233,6 +233,16 @@ impl Authority {
             return Err(Error::new(ErrorKind::InvalidInput, "a token lifetime is at least one second"));
         }
         let cfg = &r.config;
+        let horizon = Timestamp::from_unix(
+            now.day().saturating_add(crate::keys::MAX_RETENTION_DAYS).saturating_mul(crate::config::SECONDS_PER_DAY),
+        );
+        let src_end = match &r.kind {
+            TokenKind::Secondary(s) | TokenKind::Reverse(ReverseLevel::Level2(s)) => Some(s.retention_end),
+            _ => None,
+        };
+        if cfg.retention_end > horizon || src_end.is_some_and(|e| e > horizon) {
+            return Err(Error::new(ErrorKind::InvalidInput, "a retention end is at most 200 years ahead"));
+        }
         if now >= cfg.retention_end {
             return Err(refused("the project's retention has ended: no token can be issued"));
         }

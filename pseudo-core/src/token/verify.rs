@@ -240,6 +240,11 @@ impl Verifier {
         if c.iat < 0 || c.exp <= c.iat || c.nbf < c.iat || c.exp <= c.nbf {
             return Err(claims_err("the token's iat, nbf and exp are out of order"));
         }
+        let horizon =
+            now.day().saturating_add(crate::keys::MAX_RETENTION_DAYS).saturating_mul(crate::config::SECONDS_PER_DAY);
+        if c.cfg.ret > horizon || c.src.as_ref().is_some_and(|s| s.ret > horizon) {
+            return Err(claims_err("a retention end more than 200 years ahead"));
+        }
         if c.exp > c.cfg.ret {
             return Err(claims_err("the token expires after the project's retention end"));
         }
