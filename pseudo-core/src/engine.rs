@@ -131,6 +131,9 @@ pub trait AuditSink: Send + Sync {
 
 const MAX_CACHED_KEYS: usize = 4096;
 
+/// How many days past the system clock [`Engine::advance_keys`] may move the key chain.
+pub const MAX_ADVANCE_AHEAD_DAYS: i64 = 7;
+
 /// The pseudonymisation engine. `Send + Sync`: share one across threads.
 pub struct Engine {
     verifier: Verifier,
@@ -171,7 +174,7 @@ impl Engine {
             status: None,
             audit: None,
         };
-        engine.advance_keys(Timestamp::now());
+        engine.advance_to_day(Timestamp::now().day());
         Ok(engine)
     }
 
@@ -193,10 +196,21 @@ impl Engine {
     }
 
     /// Steps every key chain forward to the day of `now`, erasing earlier chain secrets and every
-    /// cached key. Runs by itself at start and on every call; returns whether the keys changed,
+    /// cached key — permanently: keys of reversible projects whose retention day is passed are
+    /// gone. Engine calls do this by themselves, never past the system clock's day; an explicit
+    /// call may move at most [`MAX_ADVANCE_AHEAD_DAYS`] past it (so a unit mistake, say
+    /// milliseconds for seconds, cannot shred every project). Returns whether the keys changed,
     /// in which case the host should persist [`Engine::export_keyring`].
     pub fn advance_keys(&self, now: Timestamp) -> bool {
-        let today = now.day();
+        self.advance_to_day(now.day().min(Timestamp::now().day().saturating_add(MAX_ADVANCE_AHEAD_DAYS)))
+    }
+
+    /// The automatic advance of every call: to the caller's day, but never past the system clock.
+    fn advance_with_clock(&self, now: Timestamp) {
+        self.advance_to_day(now.day().min(Timestamp::now().day()));
+    }
+
+    fn advance_to_day(&self, today: i64) -> bool {
         if self.keyring.read().map(|k| k.chain_day() >= today).unwrap_or(false) {
             return false;
         }
@@ -261,6 +275,44 @@ impl Engine {
             .map_err(Error::batch)
     }
 
+    /// Verifies `token` for `op` (signature, claims, operation, revocation) before any work on a
+    /// request body; a refusal is audited. [`Engine::call`] verifies again (from the cache).
+    pub fn check_token(&self, op: Operation, token: &str, now: Timestamp) -> Result<Grant> {
+        let mut grant_seen: Option<Grant> = None;
+        let result = self.verify_signed(token, op, now).and_then(|g| {
+            let g = grant_seen.insert(g);
+            self.check_status(g, now)?;
+            Ok(g.clone())
+        });
+        if let Err(e) = &result {
+            self.audit(op, now, grant_seen.as_ref(), 0, 0, Some(e.kind()));
+        }
+        result
+    }
+
+    fn audit(
+        &self,
+        op: Operation,
+        now: Timestamp,
+        g: Option<&Grant>,
+        items: usize,
+        failed: usize,
+        error: Option<ErrorKind>,
+    ) {
+        if let Some(sink) = &self.audit {
+            sink.record(&AuditEvent {
+                time: now,
+                jti: g.map(|g| g.jti.clone()),
+                subject: g.map(|g| g.subject.clone()),
+                project: g.map(|g| g.project.as_str().to_owned()),
+                operation: op,
+                items,
+                failed_items: failed,
+                error,
+            });
+        }
+    }
+
     /// Verifies `token` for `op`, runs the batch, notes the use and emits the audit event.
     /// This is the one entry point of the wire handler and the bindings.
     pub fn call<S: AsRef<str> + Sync>(
@@ -271,34 +323,25 @@ impl Engine {
         mode: BatchMode,
         now: Timestamp,
     ) -> Result<BatchOutput> {
-        self.advance_keys(now);
+        self.advance_with_clock(now);
         let mut grant_seen: Option<Grant> = None;
         let result = self.verify_signed(token, op, now).and_then(|g| {
             // Known from here on, so that the audit event of a revoked token names it.
             let g = grant_seen.insert(g);
             self.check_status(g, now)?;
-            self.transform_at(g, values, mode, now)
+            self.run_batch(g, values, mode)
         });
         if let (Ok(_), Some(g), Some(s)) = (&result, &grant_seen, &self.status) {
             s.record_use(g, now);
         }
-        if let Some(sink) = &self.audit {
-            let failed = result.as_ref().map(|o| o.failures().len()).unwrap_or(0);
-            sink.record(&AuditEvent {
-                time: now,
-                jti: grant_seen.as_ref().map(|g| g.jti.clone()),
-                subject: grant_seen.as_ref().map(|g| g.subject.clone()),
-                project: grant_seen.as_ref().map(|g| g.project.as_str().to_owned()),
-                operation: op,
-                items: values.len(),
-                failed_items: failed,
-                error: result.as_ref().err().map(Error::kind),
-            });
-        }
+        let failed = result.as_ref().map(|o| o.failures().len()).unwrap_or(0);
+        self.audit(op, now, grant_seen.as_ref(), values.len(), failed, result.as_ref().err().map(Error::kind));
         result
     }
 
-    /// Runs the batch a verified grant allows: `psn` → level 1, `sec` → level 2, `rev` → reverse.
+    /// Runs the batch a grant allows (`psn` → level 1, `sec` → level 2, `rev` → reverse) at
+    /// `now`. The grant's clock rules and the token's revocation status are checked again, and
+    /// the use is noted; no audit event is emitted (use [`Engine::call`] for that).
     pub fn transform_at<S: AsRef<str> + Sync>(
         &self,
         grant: &Grant,
@@ -306,6 +349,17 @@ impl Engine {
         mode: BatchMode,
         now: Timestamp,
     ) -> Result<BatchOutput> {
+        self.advance_with_clock(now);
+        self.verifier.check_times(grant, now)?;
+        self.check_status(grant, now)?;
+        let out = self.run_batch(grant, values, mode)?;
+        if let Some(s) = &self.status {
+            s.record_use(grant, now);
+        }
+        Ok(out)
+    }
+
+    fn run_batch<S: AsRef<str> + Sync>(&self, grant: &Grant, values: &[S], mode: BatchMode) -> Result<BatchOutput> {
         let limits = &self.options.limits;
         if values.is_empty() {
             return Err(Error::new(ErrorKind::InvalidInput, "the batch is empty"));
@@ -316,16 +370,6 @@ impl Engine {
                 format!("the batch has {} items; the limit is {}", values.len(), limits.max_items),
             ));
         }
-        if now >= grant.expires_at.saturating_add(self.options.validation.leeway) {
-            return Err(Error::new(ErrorKind::Expired, "the token has expired"));
-        }
-        if grant.token_type == TokenType::Rev && now >= grant.config.retention_end {
-            return Err(Error::new(
-                ErrorKind::RetentionEnded,
-                "the project's retention has ended: reversal is refused",
-            ));
-        }
-        self.advance_keys(now);
         let plan = self.plan(grant)?;
         let item_limits =
             ItemLimits { max_value_bytes: limits.max_item_bytes, max_pseudonym_bytes: limits.max_pseudonym_bytes() };

@@ -97,6 +97,11 @@ impl MasterKey {
         if static_secret.len() < MIN_SECRET_LEN || static_secret.len() > MAX_SECRET_LEN {
             return Err(invalid_key("a master key's static secret is 32 to 1024 bytes"));
         }
+        // Day 0 is 1970-01-01, day 1 000 000 is in the year 4707: anything else is a corrupt key
+        // (and would make the first advance loop for ever).
+        if !(0..=1_000_000).contains(&chain_day) {
+            return Err(invalid_key("a master key's chain day is out of range"));
+        }
         Ok(MasterKey {
             version,
             static_secret: Zeroizing::new(static_secret.to_vec()),

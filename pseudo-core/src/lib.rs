@@ -63,7 +63,9 @@ pub mod wire;
 pub use config::{
     Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment, SECONDS_PER_DAY,
 };
-pub use engine::{AuditEvent, AuditSink, BatchMode, Engine, EngineOptions, Limits, Operation, TokenStatus};
+pub use engine::{
+    AuditEvent, AuditSink, BatchMode, Engine, EngineOptions, Limits, Operation, TokenStatus, MAX_ADVANCE_AHEAD_DAYS,
+};
 pub use error::{Error, ErrorKind, ItemCode, ItemFailure, Result};
 pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MAX_RETENTION_DAYS, MIN_SECRET_LEN};
 pub use token::{

@@ -373,6 +373,7 @@ fn keys_round_trip_and_hide_secrets() {
     assert_eq!(MasterKey::from_any(hex.as_bytes()).unwrap().version(), 3);
     assert_eq!(kind_of(MasterKey::from_parts(1, &[0u8; 31], 0, &[0u8; 32])), ErrorKind::InvalidKey);
     assert_eq!(kind_of(MasterKey::from_parts(0, &[0u8; 32], 0, &[0u8; 32])), ErrorKind::InvalidKey);
+    assert_eq!(kind_of(MasterKey::from_parts(1, &[0u8; 32], i64::MIN, &[0u8; 32])), ErrorKind::InvalidKey);
     let mut bytes = mk.to_bytes().to_vec();
     bytes.pop();
     assert_eq!(kind_of(MasterKey::from_bytes(&bytes)), ErrorKind::InvalidKey);

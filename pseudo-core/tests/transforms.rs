@@ -181,7 +181,8 @@ fn retention_end_shreds_the_keys() {
     assert_eq!(kind_of(f.run_at(Operation::Reverse, &rev, &v, after)), ErrorKind::RetentionEnded);
     // …and the engine's chain has moved past the retention day: the key cannot be computed any
     // more, even with a fresh, valid-looking reverse token for the old retention end.
-    assert!(!f.engine.advance_keys(after), "the call above already advanced the chain");
+    // Calls never move the chain past the system clock; the host (here the test) does it.
+    assert!(f.engine.advance_keys(after), "the chain moves to the day of `after`");
     assert_ne!(f.engine.export_keyring().unwrap(), before);
     let restored = Keyring::from_bytes(&f.engine.export_keyring().unwrap()).unwrap();
     assert_eq!(restored.chain_day(), after.day());
@@ -343,4 +344,49 @@ fn large_batches_with_bad_items_in_every_mode() {
             assert_eq!(back.iter().collect::<Vec<_>>(), expected);
         }
     }
+}
+
+#[test]
+fn every_token_stops_at_retention_end_without_leeway() {
+    let f = Fixture::new();
+    let mut c = rev_same();
+    c.retention_end = Timestamp::from_unix(now_s() + 100);
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", c);
+    assert!(f.run_at(Operation::Pseudonymise, &psn, &["v"], Timestamp::from_unix(now_s() + 99)).is_ok());
+    let at_end = Timestamp::from_unix(now_s() + 100);
+    assert_eq!(kind_of(f.run_at(Operation::Pseudonymise, &psn, &["v"], at_end)), ErrorKind::RetentionEnded);
+    // A secondary token stops at its source's retention end.
+    let src = source("P1", org(1), &c);
+    let l1 = f.psn(&psn, &["v"]).unwrap();
+    let sec = f.issue(TokenKind::Secondary(src), "P2", rev_same());
+    assert!(f.run_at(Operation::Pseudonymise, &sec, &[l1[0].as_str()], Timestamp::from_unix(now_s() + 99)).is_ok());
+    assert_eq!(kind_of(f.run_at(Operation::Pseudonymise, &sec, &[l1[0].as_str()], at_end)), ErrorKind::RetentionEnded);
+}
+
+#[test]
+fn a_wrong_clock_cannot_shred_the_keys() {
+    let f = Fixture::new();
+    let c = rev_same();
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", c);
+    let before = f.engine.export_keyring().unwrap();
+    // Milliseconds passed as seconds: the call is refused (the token has expired) and the chain
+    // does not move past the system clock.
+    let millis = Timestamp::from_unix(now_s() * 1000);
+    assert!(f.run_at(Operation::Pseudonymise, &psn, &["v"], millis).is_err());
+    assert_eq!(f.engine.export_keyring().unwrap(), before);
+    // An explicit advance moves at most MAX_ADVANCE_AHEAD_DAYS past today.
+    assert!(f.engine.advance_keys(millis));
+    let ring = Keyring::from_bytes(&f.engine.export_keyring().unwrap()).unwrap();
+    assert_eq!(ring.chain_day(), Timestamp::now().day() + MAX_ADVANCE_AHEAD_DAYS);
+    assert!(f.psn(&psn, &["v"]).is_ok(), "a project a year from its retention end keeps its keys");
+}
+
+#[test]
+fn transform_at_rechecks_the_clock() {
+    let f = Fixture::new();
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    let g = f.engine.verify_at(&psn, Operation::Pseudonymise, now()).unwrap();
+    assert!(f.engine.transform_at(&g, &["v"], BatchMode::Strict, now()).is_ok());
+    let later = Timestamp::from_unix(now_s() + 7200);
+    assert_eq!(kind_of(f.engine.transform_at(&g, &["v"], BatchMode::Strict, later)), ErrorKind::Expired);
 }

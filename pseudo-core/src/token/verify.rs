@@ -294,12 +294,23 @@ impl Verifier {
         Ok(grant)
     }
 
-    /// The rules that depend on the clock: retention end (no leeway) for `rev`, `nbf`/`iat`, `exp`.
-    fn check_times(&self, g: &Grant, now: Timestamp) -> Result<()> {
+    /// The rules that depend on the clock: retention end (no leeway: for every token type, and a
+    /// secondary token's source), `nbf`/`iat`, `exp`.
+    pub(crate) fn check_times(&self, g: &Grant, now: Timestamp) -> Result<()> {
         let leeway = i64::try_from(self.validation.leeway.as_secs()).unwrap_or(i64::MAX);
         let now_s = now.unix();
-        if g.token_type == TokenType::Rev && now_s >= g.config.retention_end.unix() {
-            return Err(err(ErrorKind::RetentionEnded, "the project's retention has ended: reversal is refused"));
+        if now_s >= g.config.retention_end.unix() {
+            let msg = if g.token_type == TokenType::Rev {
+                "the project's retention has ended: reversal is refused"
+            } else {
+                "the project's retention has ended: no more pseudonyms are made"
+            };
+            return Err(err(ErrorKind::RetentionEnded, msg));
+        }
+        if let (TokenType::Sec, Some(src)) = (g.token_type, &g.source) {
+            if now_s >= src.retention_end.unix() {
+                return Err(err(ErrorKind::RetentionEnded, "the source project's retention has ended"));
+            }
         }
         if g.not_before.unix() > now_s.saturating_add(leeway) || g.issued_at.unix() > now_s.saturating_add(leeway) {
             return Err(err(ErrorKind::NotYetValid, "the token is not valid yet"));
