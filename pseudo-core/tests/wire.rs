@@ -148,12 +148,13 @@ fn limits_are_413_and_bad_items_422() {
     assert_eq!(r.status, 413);
     let r = call(&f, PATH_PSEUDONYMISE, &psn, "text/csv", None, b"a,b\nc,d");
     assert_eq!(r.status, 413);
-    let r = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, br#"{"data": ["ok", "", "too long value"]}"#);
+    let r = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, br#"{"data": ["too long value"]}"#);
+    assert_eq!((r.status, error_code(&r).as_str()), (413, "limit_exceeded"), "an original past max_item_bytes");
+    let r = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, br#"{"data": ["ok", "", "x"]}"#);
     assert_eq!((r.status, error_code(&r).as_str()), (422, "invalid_items"));
     let items = &json(&r)["error"]["items"];
     assert_eq!(items[0]["index"], 1);
     assert_eq!(items[0]["code"], "empty_value");
-    assert_eq!(items[1]["code"], "too_long");
     assert!(json(&r).get("data").is_none(), "nothing is returned");
     let rev = f.issue(TokenKind::Reverse(ReverseLevel::Level1), "P1", rev_same());
     let r = call(&f, PATH_REVERSE, &rev, "application/json", None, br#"{"data": ["AQEBAAF0ampered"]}"#);
@@ -194,4 +195,28 @@ fn nested_json_and_an_unavailable_registry() {
     let r = handle_at(&engine, &req, now());
     assert_eq!((r.status, error_code(&r).as_str()), (503, "storage_error"));
     assert!(!String::from_utf8_lossy(&r.body).contains("/var/lib"), "storage detail stays out of the response");
+}
+
+#[test]
+fn token_before_body_bom_and_accept_q0() {
+    let f = Fixture::new();
+    // A bad token is refused before the (also bad) body is read.
+    let r = call(&f, PATH_PSEUDONYMISE, "a.b.c", "application/json", None, b"not json at all");
+    assert_eq!(r.status, 401);
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    // A leading byte-order mark is not part of the first value.
+    let plain = call(&f, PATH_PSEUDONYMISE, &psn, "text/csv", None, b"abc,def");
+    let bom = call(&f, PATH_PSEUDONYMISE, &psn, "text/csv", None, b"\xef\xbb\xbfabc,def");
+    assert_eq!((plain.status, bom.status), (200, 200));
+    assert_eq!(json(&plain), json(&bom));
+    let bom_json = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, b"\xef\xbb\xbf{\"data\":[\"abc\"]}");
+    assert_eq!(json(&bom_json)["data"][0], json(&plain)["data"][0]);
+    // q=0 refuses a media type.
+    let r = call(&f, PATH_PSEUDONYMISE, &psn, "text/csv", Some("application/json;q=0, text/csv"), b"abc");
+    assert_eq!((r.status, r.content_type), (200, "text/csv"));
+    let r = call(&f, PATH_PSEUDONYMISE, &psn, "text/csv", Some("application/json;q=0"), b"abc");
+    assert_eq!(r.status, 406);
+    // Duplicate "data" and a count past the limit stop the parse.
+    let r = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, br#"{"data":["a"],"data":["b"]}"#);
+    assert_eq!(r.status, 400);
 }

@@ -367,7 +367,13 @@ fn open<'d>(
 
 fn run_chunk<S: AsRef<str>>(plan: &Plan, limits: ItemLimits, values: &[S], base: usize) -> Result<ChunkOut> {
     let mut w = Worker::new(plan, limits, values.len())?;
-    let mut data = Zeroizing::new(String::with_capacity(values.len() * 48));
+    // Reverse outputs (originals) are never longer than their pseudonyms: reserving the input size
+    // means the buffer never grows, so no unwiped copy of an original is left behind.
+    let cap = match plan {
+        Plan::Reverse(_) => values.iter().map(|v| v.as_ref().len()).sum(),
+        _ => values.len() * 48,
+    };
+    let mut data = Zeroizing::new(String::with_capacity(cap));
     let mut ends = Vec::with_capacity(values.len());
     let mut failures = Vec::new();
     for (i, v) in values.iter().enumerate() {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Timestamp;
 use crate::engine::{BatchMode, Engine, Operation};
 use crate::error::{Error, ErrorKind, ItemFailure};
+use crate::token::TokenType;
 
 /// Path of the pseudonymisation endpoint.
 pub const PATH_PSEUDONYMISE: &str = "/api/request-psn";
@@ -62,11 +63,83 @@ impl std::fmt::Debug for WireResponse {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `{"data": [strings]}`, read with a bound on the number of items: parsing stops at the first
+/// item past the limit, so a body of a million empty strings costs nothing past it.
 struct JsonIn<'a> {
-    #[serde(borrow)]
-    data: Vec<Item<'a>>,
+    data: Vec<Cow<'a, str>>,
+}
+
+const TOO_MANY: &str = "pseudo: too many items";
+
+struct BoundedItems(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for BoundedItems {
+    type Value = Vec<Cow<'de, str>>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for BoundedItems {
+    type Value = Vec<Cow<'de, str>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of strings")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.0).min(1 << 16));
+        while let Some(Item(v)) = seq.next_element()? {
+            if out.len() == self.0 {
+                return Err(serde::de::Error::custom(TOO_MANY));
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+struct JsonInSeed(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonInSeed {
+    type Value = JsonIn<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonInSeed {
+    type Value = JsonIn<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(r#"{"data": [strings]}"#)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut data = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key != "data" {
+                return Err(serde::de::Error::unknown_field(&key, &["data"]));
+            }
+            if data.is_some() {
+                return Err(serde::de::Error::duplicate_field("data"));
+            }
+            data = Some(map.next_value_seed(BoundedItems(self.0))?);
+        }
+        Ok(JsonIn { data: data.ok_or_else(|| serde::de::Error::missing_field("data"))? })
+    }
+}
+
+fn parse_json(text: &str, max_items: usize) -> Result<JsonIn<'_>, Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = JsonInSeed(max_items).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    parsed.map_err(|e| {
+        if e.to_string().starts_with(TOO_MANY) {
+            bad(ErrorKind::LimitExceeded, format!("the body has more than {max_items} items"))
+        } else {
+            bad(
+                ErrorKind::BadRequest,
+                format!("the body must be {{\"data\": [strings]}} (line {}, column {})", e.line(), e.column()),
+            )
+        }
+    })
 }
 
 /// One value, borrowed from the body unless it has escapes (serde only borrows a `Cow` that is a
@@ -183,7 +256,16 @@ fn request_format(ct: Option<&str>) -> Result<Format, Error> {
 fn response_format(accept: Option<&str>) -> Option<Format> {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Some(Format::Json) };
     for item in accept.split(',') {
-        let mt = item.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let mut parts = item.split(';');
+        let mt = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        // `q=0` means "not acceptable".
+        let refused = parts.any(|p| {
+            p.split_once('=')
+                .is_some_and(|(k, v)| k.trim().eq_ignore_ascii_case("q") && v.trim().parse::<f32>() == Ok(0.0))
+        });
+        if refused {
+            continue;
+        }
         match mt.as_str() {
             CONTENT_JSON | "application/*" | "*/*" => return Some(Format::Json),
             CONTENT_CSV | "text/*" => return Some(Format::Csv),
@@ -234,19 +316,19 @@ fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timesta
     let Some(out_format) = response_format(req.accept) else {
         return Ok(error_response(406, "not_acceptable", "the response can be application/json or text/csv", &[]));
     };
+    // The token is checked before the body is read: an unauthenticated caller cannot make the
+    // engine parse anything.
+    let grant = engine.check_token(op, token, now)?;
     let text = std::str::from_utf8(req.body).map_err(|e| {
         bad(ErrorKind::BadRequest, format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()))
     })?;
+    // A byte-order mark (as spreadsheet exports write) is not part of the first value.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (values, widths) = match in_format {
         Format::Json => {
-            let v: JsonIn<'_> = serde_json::from_str(text).map_err(|e| {
-                bad(
-                    ErrorKind::BadRequest,
-                    format!("the body must be {{\"data\": [strings]}} (line {}, column {})", e.line(), e.column()),
-                )
-            })?;
+            let v = parse_json(text, limits.max_items)?;
             let n = v.data.len();
-            (v.data.into_iter().map(|Item(s)| s).collect::<Vec<_>>(), vec![n])
+            (v.data, vec![n])
         }
         Format::Csv => {
             let r = csv::parse(text, limits.max_items).map_err(|e| match e {
@@ -269,9 +351,10 @@ fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timesta
             format!("the body has {} items; the limit is {}", values.len(), limits.max_items),
         ));
     }
-    let max_len = match op {
-        Operation::Pseudonymise => limits.max_item_bytes.max(limits.max_pseudonym_bytes()),
-        Operation::Reverse => limits.max_pseudonym_bytes(),
+    // Original values (psn) have the value limit; pseudonyms (sec, rev) the pseudonym limit.
+    let max_len = match grant.token_type() {
+        TokenType::Psn => limits.max_item_bytes,
+        TokenType::Sec | TokenType::Rev => limits.max_pseudonym_bytes(),
     };
     if let Some(i) = values.iter().position(|v| v.len() > max_len) {
         return Err(bad(ErrorKind::LimitExceeded, format!("item {i} is longer than {max_len} bytes")));
