@@ -90,6 +90,9 @@ fn projects_fix_their_configuration() {
         let mut zero = new_project("P0", Method::Reversible);
         zero.retention = Retention::default();
         assert_eq!(kind_of(reg.create_project(&owner(), zero, now())), ErrorKind::InvalidInput);
+        let mut far = new_project("P9", Method::Reversible);
+        far.retention = Retention { years: 150, months: 600, days: 0 };
+        assert_eq!(kind_of(reg.create_project(&owner(), far, now())), ErrorKind::InvalidInput, "200 years at most");
     }
 }
 
@@ -437,5 +440,52 @@ fn sqlite_survives_sigkill_mid_stream() {
     }
     assert!(held.len() >= committed.len());
     assert_eq!(reg.project(&project("P1")).unwrap().collaborators.len(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Two registries on one SQLite file stand for two processes (separate connections, separate
+/// in-process locks): concurrent decisions and collaborator changes lose nothing.
+#[test]
+fn two_processes_on_one_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("pseudo-2proc-{}-{}", std::process::id(), now_s()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.db");
+    let a = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+    let b = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+    a.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
+    a.add_collaborator(&owner(), &project("P1"), Collaborator { organisation: org(2), can_reverse: false }).unwrap();
+    for round in 0..10 {
+        let r = a.submit_request(&researcher(), &project("P1"), "d", now()).unwrap();
+        let (ra, rb) = (a.clone(), b.clone());
+        let (id_a, id_b) = (r.id.clone(), r.id.clone());
+        let ta = std::thread::spawn(move || ra.decide_request(&admin(), &id_a, true, Some("yes"), now()));
+        let tb = std::thread::spawn(move || rb.decide_request(&admin(), &id_b, false, Some("no"), now()));
+        let (x, y) = (ta.join().unwrap(), tb.join().unwrap());
+        assert!(x.is_ok() != y.is_ok(), "round {round}: exactly one decision wins");
+        let stored = a.request(&r.id).unwrap();
+        assert_eq!(stored.history.len(), 2, "round {round}: one decision in the history");
+        assert_eq!(stored.status, stored.history[1].status);
+    }
+    let (ra, rb) = (a.clone(), b.clone());
+    let ta = std::thread::spawn(move || {
+        for i in 10..30u8 {
+            ra.add_collaborator(&owner(), &project("P1"), Collaborator { organisation: org(i), can_reverse: false })
+                .unwrap();
+        }
+    });
+    let tb = std::thread::spawn(move || {
+        for i in 30..50u8 {
+            rb.add_collaborator(&owner(), &project("P1"), Collaborator { organisation: org(i), can_reverse: true })
+                .unwrap();
+        }
+    });
+    ta.join().unwrap();
+    tb.join().unwrap();
+    b.update_project(&owner(), &project("P1"), ProjectUpdate { name: Some("renamed".into()), ..Default::default() })
+        .unwrap();
+    let p = a.project(&project("P1")).unwrap();
+    assert_eq!(p.collaborators.len(), 41, "no collaborator lost");
+    assert_eq!(p.name, "renamed");
+    drop((a, b));
     std::fs::remove_dir_all(&dir).ok();
 }

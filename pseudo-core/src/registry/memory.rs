@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-use super::model::{AccessTokenRecord, Project, Request, TokenRecord, TokenStatusKind};
+use super::model::{
+    AccessTokenRecord, Collaborator, Project, Request, RequestEvent, RequestStatus, TokenRecord, TokenStatusKind,
+};
 use super::store::Store;
 use crate::config::{ProjectId, Timestamp};
 use crate::engine::AuditEvent;
@@ -55,8 +57,19 @@ impl Store for MemoryStore {
         g.projects.insert(p.id.as_str().to_owned(), p.clone());
         Ok(())
     }
-    fn update_project(&self, p: &Project) -> Result<bool> {
-        Ok(self.lock()?.projects.get_mut(p.id.as_str()).map(|old| *old = p.clone()).is_some())
+    fn rename_project(&self, id: &ProjectId, name: &str) -> Result<bool> {
+        Ok(self.lock()?.projects.get_mut(id.as_str()).map(|p| p.name = name.to_owned()).is_some())
+    }
+    fn put_collaborator(&self, id: &ProjectId, c: &Collaborator) -> Result<bool> {
+        Ok(self
+            .lock()?
+            .projects
+            .get_mut(id.as_str())
+            .map(|p| match p.collaborators.iter_mut().find(|x| x.organisation == c.organisation) {
+                Some(x) => x.can_reverse = c.can_reverse,
+                None => p.collaborators.push(*c),
+            })
+            .is_some())
     }
     fn project(&self, id: &ProjectId) -> Result<Option<Project>> {
         Ok(self.lock()?.projects.get(id.as_str()).cloned())
@@ -73,8 +86,16 @@ impl Store for MemoryStore {
         g.requests.insert(r.id.clone(), r.clone());
         Ok(())
     }
-    fn update_request(&self, r: &Request) -> Result<bool> {
-        Ok(self.lock()?.requests.get_mut(&r.id).map(|old| *old = r.clone()).is_some())
+    fn decide_request(&self, id: &str, event: &RequestEvent) -> Result<bool> {
+        let mut g = self.lock()?;
+        match g.requests.get_mut(id) {
+            Some(r) if r.status == RequestStatus::Pending => {
+                r.status = event.status;
+                r.history.push(event.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
     fn request(&self, id: &str) -> Result<Option<Request>> {
         Ok(self.lock()?.requests.get(id).cloned())

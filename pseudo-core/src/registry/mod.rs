@@ -210,19 +210,15 @@ impl Registry {
         if r.years == 0 && r.months == 0 && r.days == 0 {
             return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at least one day"));
         }
-        if r.years > 200 || r.months > 2400 || r.days > 73_000 {
+        let end = calendar::add(now, r.years.min(10_000), r.months.min(120_000), r.days.min(3_650_000));
+        if end.day() - now.day() > crate::keys::MAX_RETENTION_DAYS {
             return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at most 200 years"));
         }
         let project = Project {
             id: p.id,
             owner: actor.organisation,
             name: p.name,
-            config: ProjectConfig {
-                method: p.method,
-                retention_end: calendar::add(now, r.years, r.months, r.days),
-                treatment: p.treatment,
-                format: p.format,
-            },
+            config: ProjectConfig { method: p.method, retention_end: end, treatment: p.treatment, format: p.format },
             collaborators: Vec::new(),
             created: now,
         };
@@ -268,20 +264,19 @@ impl Registry {
             ));
         }
         let _g = self.lock()?;
-        let mut p = self.project(id)?;
+        let p = self.project(id)?;
         Self::owner_or_admin(actor, &p)?;
         if let Some(name) = update.name {
             check_text("a project name", &name, 256)?;
-            p.name = name;
+            self.store.rename_project(id, &name)?;
         }
-        self.store.update_project(&p)?;
-        Ok(p)
+        self.project(id)
     }
 
     /// Adds (or updates) a collaborator. Refused while a request of the project is pending.
     pub fn add_collaborator(&self, actor: &Principal, id: &ProjectId, c: Collaborator) -> Result<Project> {
         let _g = self.lock()?;
-        let mut p = self.project(id)?;
+        let p = self.project(id)?;
         Self::owner_or_admin(actor, &p)?;
         if self.store.requests(id)?.iter().any(|r| r.status == RequestStatus::Pending) {
             return Err(state(
@@ -289,10 +284,9 @@ impl Registry {
                 "collaborators cannot change while a request of the project is pending",
             ));
         }
-        p.collaborators.retain(|x| x.organisation != c.organisation);
-        p.collaborators.push(c);
-        self.store.update_project(&p)?;
-        Ok(p)
+        // One atomic upsert: a concurrent writer's other collaborators are never overwritten.
+        self.store.put_collaborator(id, &c)?;
+        self.project(id)
     }
 
     // ---- requests --------------------------------------------------------------------------
@@ -355,19 +349,14 @@ impl Registry {
             check_text("a comment", c, 2000)?;
         }
         let _g = self.lock()?;
-        let mut r = self.request(id)?;
-        if r.status != RequestStatus::Pending {
+        let status = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
+        let event = RequestEvent { time: now, actor: admin.id.clone(), status, comment: comment.map(str::to_owned) };
+        // Atomic in the store: of two concurrent decisions (even from two processes) one wins.
+        if !self.store.decide_request(id, &event)? {
+            let r = self.request(id)?;
             return Err(state("request_decided", format!("the request is already {}", r.status.as_str())));
         }
-        r.status = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
-        r.history.push(RequestEvent {
-            time: now,
-            actor: admin.id.clone(),
-            status: r.status,
-            comment: comment.map(str::to_owned),
-        });
-        self.store.update_request(&r)?;
-        Ok(r)
+        self.request(id)
     }
 
     // ---- issuing ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::model::{
     AccessKind, AccessTokenRecord, Collaborator, Project, Request, RequestEvent, RequestStatus, TokenRecord,
@@ -297,17 +297,32 @@ impl Store for SqliteStore {
         tx.commit().map_err(db_err)
     }
 
-    fn update_project(&self, p: &Project) -> Result<bool> {
-        let mut c = self.conn()?;
-        let tx = c.transaction().map_err(db_err)?;
-        let n = tx
-            .execute("UPDATE projects SET name = ?2 WHERE id = ?1", params![p.id.as_str(), p.name])
+    fn rename_project(&self, id: &ProjectId, name: &str) -> Result<bool> {
+        let n = self
+            .conn()?
+            .execute("UPDATE projects SET name = ?2 WHERE id = ?1", params![id.as_str(), name])
             .map_err(db_err)?;
-        if n == 1 {
-            Self::write_collaborators(&tx, p).map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn put_collaborator(&self, id: &ProjectId, c: &Collaborator) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+        let exists = tx
+            .query_row("SELECT 1 FROM projects WHERE id = ?1", [id.as_str()], |_| Ok(()))
+            .optional()
+            .map_err(db_err)?
+            .is_some();
+        if exists {
+            tx.execute(
+                "INSERT INTO collaborators(project, org, can_reverse) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(project, org) DO UPDATE SET can_reverse = excluded.can_reverse",
+                params![id.as_str(), c.organisation.to_string(), c.can_reverse],
+            )
+            .map_err(db_err)?;
         }
         tx.commit().map_err(db_err)?;
-        Ok(n == 1)
+        Ok(exists)
     }
 
     fn project(&self, id: &ProjectId) -> Result<Option<Project>> {
@@ -338,14 +353,22 @@ impl Store for SqliteStore {
         tx.commit().map_err(db_err)
     }
 
-    fn update_request(&self, r: &Request) -> Result<bool> {
-        let mut c = self.conn()?;
-        let tx = c.transaction().map_err(db_err)?;
+    fn decide_request(&self, id: &str, e: &RequestEvent) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
         let n = tx
-            .execute("UPDATE requests SET status = ?2 WHERE id = ?1", params![r.id, r.status.as_str()])
+            .execute(
+                "UPDATE requests SET status = ?2 WHERE id = ?1 AND status = 'pending'",
+                params![id, e.status.as_str()],
+            )
             .map_err(db_err)?;
         if n == 1 {
-            Self::write_history(&tx, r).map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO request_events(request, seq, time, actor, status, comment)
+                 VALUES (?1, (SELECT count(*) FROM request_events WHERE request = ?1), ?2, ?3, ?4, ?5)",
+                params![id, e.time.unix(), e.actor, e.status.as_str(), e.comment],
+            )
+            .map_err(db_err)?;
         }
         tx.commit().map_err(db_err)?;
         Ok(n == 1)

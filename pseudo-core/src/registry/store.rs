@@ -6,7 +6,7 @@ use crate::config::{ProjectId, Timestamp};
 use crate::engine::AuditEvent;
 use crate::error::Result;
 
-use super::model::{AccessTokenRecord, Project, Request, TokenRecord, TokenStatusKind};
+use super::model::{AccessTokenRecord, Collaborator, Project, Request, RequestEvent, TokenRecord, TokenStatusKind};
 
 /// Where the registry keeps its records. Implementations must be safe to share across threads.
 ///
@@ -15,8 +15,10 @@ use super::model::{AccessTokenRecord, Project, Request, TokenRecord, TokenStatus
 pub trait Store: Send + Sync {
     /// Adds a project.
     fn insert_project(&self, p: &Project) -> Result<()>;
-    /// Replaces a project (name, collaborators).
-    fn update_project(&self, p: &Project) -> Result<bool>;
+    /// Renames a project (nothing else of a project ever changes but its collaborators).
+    fn rename_project(&self, id: &ProjectId, name: &str) -> Result<bool>;
+    /// Adds a collaborator, or updates its `can_reverse`, in one atomic step.
+    fn put_collaborator(&self, id: &ProjectId, c: &Collaborator) -> Result<bool>;
     /// A project by id.
     fn project(&self, id: &ProjectId) -> Result<Option<Project>>;
     /// Every project.
@@ -24,8 +26,9 @@ pub trait Store: Send + Sync {
 
     /// Adds a request.
     fn insert_request(&self, r: &Request) -> Result<()>;
-    /// Replaces a request (status, history).
-    fn update_request(&self, r: &Request) -> Result<bool>;
+    /// Decides a request in one atomic step: only if it is still pending, sets its status to
+    /// `event.status` and appends `event` to its history. `false` when it is not pending (or absent).
+    fn decide_request(&self, id: &str, event: &RequestEvent) -> Result<bool>;
     /// A request by id.
     fn request(&self, id: &str) -> Result<Option<Request>>;
     /// Every request of a project.
