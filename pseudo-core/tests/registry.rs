@@ -91,7 +91,7 @@ fn projects_fix_their_configuration() {
         zero.retention = Retention::default();
         assert_eq!(kind_of(reg.create_project(&owner(), zero, now())), ErrorKind::InvalidInput);
         let mut far = new_project("P9", Method::Reversible);
-        far.retention = Retention { years: 150, months: 600, days: 0 };
+        far.retention = Retention { years: 150, months: 624, days: 0 };
         assert_eq!(kind_of(reg.create_project(&owner(), far, now())), ErrorKind::InvalidInput, "200 years at most");
     }
 }
