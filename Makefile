@@ -6,9 +6,10 @@ export CARGO_TERM_COLOR ?= never
 
 .PHONY: demo test setup demo-rust test-rust test-spec bench wire-memory fuzz lint vectors demo-ffi test-ffi demo-py test-py
 
-demo: demo-rust demo-ffi demo-py
+# Both start with `setup` (idempotent, quick once done), so they work on a fresh machine.
+demo: setup demo-rust demo-ffi demo-py
 
-test: lint test-rust test-spec test-ffi test-py
+test: setup lint test-rust test-spec test-ffi test-py
 
 setup:
 	bash .ci/setup
