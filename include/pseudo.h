@@ -1246,8 +1246,10 @@ pseudo_status pseudo_engine_call(const pseudo_engine *engine,
 /**
  * Steps every key chain forward to the UTC day of `now` (Unix seconds), erasing earlier chain
  * secrets. `*out_changed` (may be NULL) is set to whether the keys changed; when they did, the
- * host should persist `pseudo_engine_export_keyring`. Calls run it by themselves; a host calls
- * it at a day change to persist promptly. Thread-safe.
+ * host should persist `pseudo_engine_export_keyring`. Calls run it by themselves (never past
+ * the system clock's day); a host calls it at a day change to persist promptly. The advance is
+ * permanent and goes at most 7 days past the system clock, so a unit mistake (milliseconds for
+ * seconds) cannot shred every project. Thread-safe.
  *
  * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT` (`engine`).
  *
