@@ -362,7 +362,7 @@ fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timesta
     if values.is_empty() {
         return Err(bad(ErrorKind::BadRequest, "the batch is empty"));
     }
-    let out = engine.call(op, token, &values, BatchMode::Strict, now)?;
+    let out = engine.call_checked(op, &grant, &values, BatchMode::Strict, now)?;
     drop(values);
     let (data, ends) = out.as_parts();
     let items = ends.iter().scan(0usize, |start, &end| {
