@@ -336,6 +336,22 @@ fn ratio_table() {
     let enc = per(median(41, || vals.iter().for_each(|v| floors.siv_encrypt(v.as_bytes()))));
     let dec = per(median(41, || prepared.iter().for_each(|(ct, t)| floors.siv_decrypt_prepared(ct, t))));
     let mac = per(median(41, || vals.iter().for_each(|v| floors.hmac(v.as_bytes()))));
+    // The floor under the floor: one AES-256 block per call with the key schedule precomputed.
+    // aes 0.9.3+ made a VAES-512 backend the default that costs ~3.6x here (docs/DECISIONS.md 11).
+    let block = {
+        use aes::cipher::BlockCipherEncrypt;
+        let aes = <aes::Aes256 as aes::cipher::KeyInit>::new(&[5u8; 32].into());
+        let mut b = aes::Block::default();
+        per(median(41, || {
+            for _ in 0..BATCH {
+                aes.encrypt_block(&mut b);
+                black_box(&mut b);
+            }
+        }))
+    };
+    println!("{:<40} {:>10.1}", "one AES-256 block (aes crate)", block);
+    println!("{:<40} {:>10.1}", "bare aes-siv encrypt (RFC 5297)", enc);
+    println!("{:<40} {:>10.1}", "bare ring HMAC-SHA256", mac);
     for case in cases(&s, 13) {
         let ns = per(median(41, || {
             black_box(s.engine.transform_at(&case.grant, &case.inputs, BatchMode::Strict, Timestamp::now()).unwrap());
@@ -389,7 +405,17 @@ fn revocation_cost() {
         ("none", None),
         ("memory registry", Some(Arc::new(Registry::in_memory()))),
         (
-            "SQLite registry",
+            "SQLite registry, each write at once",
+            Some(Arc::new(
+                Registry::open_sqlite(
+                    dir.join("r0.db"),
+                    RegistryOptions { write_delay: Duration::ZERO, ..RegistryOptions::default() },
+                )
+                .unwrap(),
+            )),
+        ),
+        (
+            "SQLite registry, buffered writes (default)",
             Some(Arc::new(Registry::open_sqlite(dir.join("r.db"), RegistryOptions::default()).unwrap())),
         ),
     ] {

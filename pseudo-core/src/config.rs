@@ -11,6 +11,11 @@ use crate::error::{Error, ErrorKind, Result};
 /// Seconds in one UTC day.
 pub const SECONDS_PER_DAY: i64 = 86_400;
 
+/// The last UTC day (counted from 1970-01-01) a clock may show: 1 000 000 is in the year 4707.
+/// An instant outside `0..=MAX_CLOCK_DAY` is no real clock (usually a unit mistake) and is
+/// refused wherever a caller passes `now`, so no calendar or key-chain arithmetic can overflow.
+pub const MAX_CLOCK_DAY: i64 = 1_000_000;
+
 /// An instant as whole seconds since the Unix epoch (UTC), as JWT `NumericDate` values are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -35,6 +40,16 @@ impl Timestamp {
     /// The UTC day this instant falls in, counted from 1970-01-01 (day 0).
     pub const fn day(self) -> i64 {
         self.0.div_euclid(SECONDS_PER_DAY)
+    }
+
+    /// This instant if it can be a clock reading: between 1970-01-01 and [`MAX_CLOCK_DAY`].
+    /// Anything else is [`ErrorKind::InvalidInput`].
+    pub fn checked_clock(self) -> Result<Self> {
+        if (0..=MAX_CLOCK_DAY).contains(&self.day()) {
+            Ok(self)
+        } else {
+            Err(Error::new(ErrorKind::InvalidInput, "the clock is outside 1970-01-01 .. year 4707 (seconds expected)"))
+        }
     }
 
     /// This instant plus a duration (saturating).
@@ -105,6 +120,14 @@ impl FromStr for ProjectId {
 
 /// An organisation, identified by its UUID key.
 pub type OrgId = uuid::Uuid;
+
+/// Parses a UUID in its canonical text form only (lower-case, hyphenated, 36 characters), the
+/// form tokens carry; `None` for anything else (braces, `urn:uuid:`, upper case, no hyphens).
+pub fn parse_canonical_uuid(s: &str) -> Option<OrgId> {
+    let u = uuid::Uuid::try_parse(s).ok()?;
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    (&*u.hyphenated().encode_lower(&mut buf) == s).then_some(u)
+}
 
 /// Whether pseudonyms of a project can be reversed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -70,6 +70,18 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Every limit must be at least 1 (a zero limit would refuse everything): the one rule every
+    /// face applies, through [`Engine::new`].
+    pub fn check(&self) -> Result<()> {
+        if self.max_body_bytes == 0 || self.max_items == 0 || self.max_item_bytes == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "max_body_bytes, max_items and max_item_bytes must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
     /// The longest pseudonym accepted as input.
     pub fn max_pseudonym_bytes(&self) -> usize {
         self.max_item_bytes.saturating_mul(4).saturating_add(256)
@@ -165,6 +177,7 @@ fn mode_of(cfg: &ProjectConfig) -> Mode {
 impl Engine {
     /// An engine holding `keyring`, trusting tokens signed by `verifying_keys`.
     pub fn new(keyring: Keyring, verifying_keys: &[VerifyingKey], options: EngineOptions) -> Result<Self> {
+        options.limits.check()?;
         let verifier = Verifier::new(verifying_keys, options.validation.clone())?;
         let engine = Engine {
             verifier,
@@ -376,6 +389,7 @@ impl Engine {
         mode: BatchMode,
         now: Timestamp,
     ) -> Result<BatchOutput> {
+        let now = now.checked_clock()?;
         self.advance_with_clock(now);
         self.verifier.check_times(grant, now)?;
         self.check_status(grant, now)?;

@@ -87,6 +87,8 @@ impl MasterKey {
         let mut chain = Zeroizing::new([0u8; 32]);
         random_bytes(&mut chain[..])?;
         Self::check_version(version)?;
+        // The same range that reading a key back accepts (`from_parts`).
+        let today = today.checked_clock()?;
         Ok(MasterKey { version, static_secret, chain_day: today.day(), chain })
     }
 
@@ -97,9 +99,9 @@ impl MasterKey {
         if static_secret.len() < MIN_SECRET_LEN || static_secret.len() > MAX_SECRET_LEN {
             return Err(invalid_key("a master key's static secret is 32 to 1024 bytes"));
         }
-        // Day 0 is 1970-01-01, day 1 000 000 is in the year 4707: anything else is a corrupt key
+        // Day 0 is 1970-01-01, MAX_CLOCK_DAY is in the year 4707: anything else is a corrupt key
         // (and would make the first advance loop for ever).
-        if !(0..=1_000_000).contains(&chain_day) {
+        if !(0..=crate::config::MAX_CLOCK_DAY).contains(&chain_day) {
             return Err(invalid_key("a master key's chain day is out of range"));
         }
         Ok(MasterKey {
@@ -532,16 +534,40 @@ struct JwkIn {
     kty: String,
     crv: String,
     x: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::token::present")]
     kid: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::token::present")]
     alg: Option<String>,
+    #[serde(default, rename = "use", deserialize_with = "crate::token::present")]
+    use_: Option<String>,
+    #[serde(default, deserialize_with = "crate::token::present")]
+    key_ops: Option<Vec<String>>,
+    #[serde(default)]
+    d: Option<serde::de::IgnoredAny>,
 }
 
 impl VerifyingKey {
     /// From the raw 32-byte public key; `kid` is its RFC 7638 thumbprint.
+    ///
+    /// Every import path (bytes, PEM, JWK, C, Python) comes through here, and refuses what an
+    /// honest key never is: an encoding that is not a point, a non-canonical encoding (y ≥ p), and
+    /// a point of small order (the identity and the other seven torsion points). An engine that
+    /// trusted a small-order key would accept trivial signatures.
     pub fn from_bytes(public: &[u8; 32]) -> Result<Self> {
+        let key = ed25519_dalek::VerifyingKey::from_bytes(public)
+            .map_err(|_| invalid_key("not an Ed25519 public key: the bytes are not a curve point"))?;
+        if key.to_edwards().compress().as_bytes() != public {
+            return Err(invalid_key("not a canonical Ed25519 public key encoding"));
+        }
+        if key.is_weak() {
+            return Err(invalid_key("a weak Ed25519 public key (a point of small order) is refused"));
+        }
         Ok(VerifyingKey { public: *public, kid: thumbprint(public) })
+    }
+
+    /// The key for strict signature checks; [`VerifyingKey::from_bytes`] made sure it decodes.
+    pub(crate) fn dalek(&self) -> Result<ed25519_dalek::VerifyingKey> {
+        ed25519_dalek::VerifyingKey::from_bytes(&self.public).map_err(|_| invalid_key("not an Ed25519 public key"))
     }
 
     /// The same key under another `kid` (1 to 128 printable ASCII characters).
@@ -573,6 +599,15 @@ impl VerifyingKey {
         let j: JwkIn = serde_json::from_str(jwk).map_err(|_| invalid_key("not a JSON Web Key"))?;
         if j.kty != "OKP" || j.crv != "Ed25519" || j.alg.as_deref().is_some_and(|a| a != "EdDSA") {
             return Err(invalid_key("only Ed25519 (OKP, EdDSA) JSON Web Keys are supported"));
+        }
+        if j.d.is_some() {
+            return Err(invalid_key("the JWK holds a private key (\"d\"): import only the public key"));
+        }
+        if j.use_.as_deref().is_some_and(|u| u != "sig") {
+            return Err(invalid_key("the JWK's \"use\" is not \"sig\""));
+        }
+        if j.key_ops.as_ref().is_some_and(|ops| !ops.iter().any(|o| o == "verify")) {
+            return Err(invalid_key("the JWK's \"key_ops\" does not allow \"verify\""));
         }
         let raw = BASE64URL_NOPAD.decode(j.x.as_bytes()).map_err(|_| invalid_key("bad JWK \"x\""))?;
         let public: [u8; 32] = raw.as_slice().try_into().map_err(|_| invalid_key("bad JWK \"x\""))?;

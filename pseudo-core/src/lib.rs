@@ -61,7 +61,8 @@ mod transform;
 pub mod wire;
 
 pub use config::{
-    Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment, SECONDS_PER_DAY,
+    parse_canonical_uuid, Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment,
+    MAX_CLOCK_DAY, SECONDS_PER_DAY,
 };
 pub use engine::{
     AuditEvent, AuditSink, BatchMode, Engine, EngineOptions, Limits, Operation, TokenStatus, MAX_ADVANCE_AHEAD_DAYS,
@@ -69,7 +70,8 @@ pub use engine::{
 pub use error::{Error, ErrorKind, ItemCode, ItemFailure, Result};
 pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MAX_RETENTION_DAYS, MIN_SECRET_LEN};
 pub use token::{
-    Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType, Validation, Verifier,
+    token_digest, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType,
+    Validation, Verifier, MAX_LEEWAY,
 };
 pub use transform::BatchOutput;
 

@@ -489,3 +489,222 @@ fn two_processes_on_one_sqlite_file() {
     drop((a, b));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_token_that_reuses_a_recorded_jti_is_refused() {
+    // The review's attack: the authority's key signs a rev token (for an organisation without
+    // the reverse right) that reuses the jti of a recorded psn token. The registry binds its
+    // record to the exact token, so only the recorded token passes — with or without the
+    // revocation cache.
+    for staleness in [Duration::ZERO, Duration::from_secs(60)] {
+        let options = RegistryOptions { revocation_staleness: staleness, ..RegistryOptions::default() };
+        for (name, reg) in [
+            ("memory", Arc::new(Registry::new(Arc::new(MemoryStore::new()), options))),
+            ("sqlite", Arc::new(Registry::new(Arc::new(SqliteStore::open_in_memory().unwrap()), options))),
+        ] {
+            let f = Fixture::new();
+            let engine = Engine::new(
+                Keyring::new(MasterKey::generate_at(1, now()).unwrap()),
+                &[f.authority.verifying_key().clone()],
+                EngineOptions::new(ISSUER, AUDIENCE),
+            )
+            .unwrap()
+            .with_token_status(reg.clone());
+            let req = approved(&reg, "P1", Method::Reversible, false);
+            let psn = issue(&reg, &f, &req, IssueKind::Pseudonymise).unwrap();
+            let pseudonyms =
+                engine.call(Operation::Pseudonymise, psn.token(), &["v1"], BatchMode::Strict, now()).unwrap();
+            let pseudonyms = pseudonyms.into_strings().unwrap();
+            assert_eq!(reg.token(psn.jti()).unwrap().digest, Some(token_digest(psn.token())), "{name}");
+
+            let p = reg.project(&project("P1")).unwrap();
+            let mut h = f.header();
+            h["typ"] = serde_json::json!("pseudo-rev+jwt");
+            let mut c = f.claims();
+            c["jti"] = serde_json::json!(psn.jti());
+            c["tt"] = serde_json::json!("rev");
+            c["lvl"] = serde_json::json!(1);
+            c["sub"] = serde_json::json!("rahul");
+            c["org"] = serde_json::json!(org(2).to_string());
+            c["req"] = serde_json::json!(req.id);
+            c["cfg"]["ret"] = serde_json::json!(p.config.retention_end.unix());
+            let forged = f.forge(&h, &c);
+            // Without a registry the forged token is a valid signature over valid claims ...
+            f.engine.verify_at(&forged, Operation::Reverse, now()).unwrap();
+            // ... but the registry never issued it.
+            let e = engine.call(Operation::Reverse, &forged, &pseudonyms, BatchMode::Strict, now()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Revoked, "{name} staleness {staleness:?}");
+            // The recorded token still works.
+            engine.call(Operation::Pseudonymise, psn.token(), &["v1"], BatchMode::Strict, now()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn absurd_clocks_in_the_registry_are_invalid_input() {
+    for (name, reg) in stores() {
+        for at in [i64::MAX, i64::MIN, -1] {
+            let at = Timestamp::from_unix(at);
+            assert_eq!(
+                kind_of(reg.create_project(&owner(), new_project("P1", Method::Reversible), at)),
+                ErrorKind::InvalidInput,
+                "{name}"
+            );
+            assert_eq!(
+                kind_of(reg.create_access_token(
+                    &owner(),
+                    AccessKind::Personal,
+                    None,
+                    "x",
+                    Duration::from_secs(60),
+                    at
+                )),
+                ErrorKind::InvalidInput
+            );
+        }
+        let req = approved(&reg, "P2", Method::Reversible, true);
+        let f = Fixture::new();
+        assert_eq!(
+            kind_of(reg.issue_token(
+                &f.authority,
+                &researcher(),
+                &req.id,
+                IssueKind::Pseudonymise,
+                "t",
+                Duration::from_secs(60),
+                Timestamp::from_unix(i64::MAX)
+            )),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            kind_of(reg.decide_request(&admin(), &req.id, true, None, Timestamp::from_unix(i64::MAX))),
+            ErrorKind::InvalidInput
+        );
+    }
+}
+
+#[test]
+fn records_from_before_token_binding_are_refused() {
+    // A schema-1 database has no digests: its tokens fail closed after the migration.
+    let dir = std::env::temp_dir().join(format!("pseudo-digest-{}-{}", std::process::id(), now_s()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.db");
+    let reg = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+    let f = Fixture::new();
+    let req = approved(&reg, "P1", Method::Reversible, true);
+    let t = issue(&reg, &f, &req, IssueKind::Pseudonymise).unwrap();
+    drop(reg);
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute("UPDATE tokens SET digest = NULL", []).unwrap();
+    }
+    let reg = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+    assert_eq!(reg.token(t.jti()).unwrap().digest, None);
+    let engine = Engine::new(
+        Keyring::new(MasterKey::generate_at(1, now()).unwrap()),
+        &[f.authority.verifying_key().clone()],
+        EngineOptions::new(ISSUER, AUDIENCE),
+    )
+    .unwrap()
+    .with_token_status(reg.clone());
+    let e = engine.call(Operation::Pseudonymise, t.token(), &["v"], BatchMode::Strict, now()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Revoked);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An engine on a registry whose store is a SQLite file, with the given write delay.
+fn engine_on(reg: &Arc<Registry>, f: &Fixture) -> Engine {
+    Engine::new(
+        Keyring::new(MasterKey::generate_at(1, now()).unwrap()),
+        &[f.authority.verifying_key().clone()],
+        EngineOptions::new(ISSUER, AUDIENCE),
+    )
+    .unwrap()
+    .with_token_status(reg.clone())
+    .with_audit(reg.clone())
+}
+
+#[test]
+fn buffered_writes_reach_the_store_on_read_flush_and_drop() {
+    let dir = std::env::temp_dir().join(format!("pseudo-buffer-{}-{}", std::process::id(), now_s()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.db");
+    let hour = RegistryOptions { write_delay: Duration::from_secs(3600), ..RegistryOptions::default() };
+    let reg = Arc::new(Registry::open_sqlite(&path, hour).unwrap());
+    let f = Fixture::new();
+    let req = approved(&reg, "P1", Method::Reversible, true);
+    let t = issue(&reg, &f, &req, IssueKind::Pseudonymise).unwrap();
+    let engine = engine_on(&reg, &f);
+    for i in 0..10 {
+        let at = Timestamp::from_unix(now_s() + i);
+        engine.call(Operation::Pseudonymise, t.token(), &["v"], BatchMode::Strict, at).unwrap();
+    }
+    // Still in memory: the store has neither the last use nor the events ...
+    assert_eq!(reg.store().token(t.jti()).unwrap().unwrap().last_used, None);
+    assert!(reg.store().audit(100).unwrap().is_empty());
+    // ... but every read through the registry flushes first.
+    assert_eq!(reg.token(t.jti()).unwrap().last_used, Some(Timestamp::from_unix(now_s() + 9)));
+    assert_eq!(reg.store().audit(100).unwrap().len(), 10);
+    // A revoke is written at once and refused by the very next call.
+    reg.revoke_token(&researcher(), t.jti()).unwrap();
+    assert_eq!(
+        kind_of(engine.call(Operation::Pseudonymise, t.token(), &["v"], BatchMode::Strict, now())),
+        ErrorKind::Revoked
+    );
+    // Dropping the last handle writes what is pending (the refused call's event).
+    drop(engine);
+    drop(reg);
+    let reopened = Registry::open_sqlite(&path, RegistryOptions::default()).unwrap();
+    let events = reopened.audit_events(100).unwrap();
+    assert_eq!(events.len(), 11);
+    assert_eq!(events[10].error, Some(ErrorKind::Revoked));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn buffered_writes_survive_sigkill_up_to_the_last_flush() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    if let Ok(path) = std::env::var("PSEUDO_BUFFER_WRITER") {
+        let reg = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+        let f = Fixture::new();
+        let req = approved(&reg, "P1", Method::Reversible, true);
+        let t = issue(&reg, &f, &req, IssueKind::Pseudonymise).unwrap();
+        let engine = engine_on(&reg, &f);
+        for i in 1.. {
+            engine.call(Operation::Pseudonymise, t.token(), &["v"], BatchMode::Strict, now()).unwrap();
+            if i % 500 == 0 {
+                reg.flush().unwrap();
+                println!("flushed {i}");
+            }
+        }
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pseudo-buffer-kill-{}-{}", std::process::id(), now_s()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.db");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "buffered_writes_survive_sigkill_up_to_the_last_flush", "--nocapture", "--test-threads=1"])
+        .env("PSEUDO_BUFFER_WRITER", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut flushed = 0;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while flushed < 3000 {
+        let line = lines.next().expect("writer ended early").unwrap();
+        if let Some(n) = line.strip_prefix("flushed ") {
+            flushed = n.parse().unwrap();
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let reg = Registry::open_sqlite(&path, RegistryOptions::default()).unwrap();
+    let stored = reg.audit_events(1_000_000).unwrap().len();
+    assert!(stored >= flushed, "{stored} events stored, {flushed} acknowledged as flushed");
+    // What a crash loses is what was made after the last flush (here: at most the calls between
+    // the last "flushed" line and the kill); the figure goes to the test log.
+    eprintln!("buffered writes: {flushed} flushed before SIGKILL, {stored} stored");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -391,3 +391,223 @@ fn keys_round_trip_and_hide_secrets() {
 fn back_set_primary(mut ring: Keyring) -> Result<()> {
     ring.set_primary(7)
 }
+
+// ---- issue 9: the outside security review -------------------------------------------------
+
+fn hex32(s: &str) -> [u8; 32] {
+    data_encoding::HEXLOWER.decode(s.as_bytes()).unwrap().try_into().unwrap()
+}
+
+/// The eight points of small order (with both sign bits where they differ), as an attacker would
+/// publish them as "public keys".
+const SMALL_ORDER: &[&str] = &[
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+];
+
+#[test]
+fn weak_verifying_keys_are_refused_at_every_import_path() {
+    for hex in SMALL_ORDER {
+        let raw = hex32(hex);
+        assert_eq!(kind_of(VerifyingKey::from_bytes(&raw)), ErrorKind::InvalidKey, "{hex}");
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": BASE64URL_NOPAD.encode(&raw)}).to_string();
+        assert_eq!(kind_of(VerifyingKey::from_jwk(&jwk)), ErrorKind::InvalidKey, "{hex}");
+        // PEM: the SPKI of a real key with the weak point put in.
+        let good = SigningKey::generate().unwrap().verifying_key().to_pem();
+        let der = pem_der(&good);
+        let mut bad = der[..der.len() - 32].to_vec();
+        bad.extend_from_slice(&raw);
+        let pem =
+            format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", data_encoding::BASE64.encode(&bad));
+        assert_eq!(kind_of(VerifyingKey::from_pem(&pem)), ErrorKind::InvalidKey, "{hex}");
+    }
+    // The same import paths accept a real key.
+    let vk = SigningKey::generate().unwrap().verifying_key().clone();
+    assert_eq!(VerifyingKey::from_bytes(vk.as_bytes()).unwrap(), vk);
+    assert_eq!(VerifyingKey::from_pem(&vk.to_pem()).unwrap(), vk);
+    assert_eq!(VerifyingKey::from_jwk(&vk.to_jwk()).unwrap(), vk);
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    data_encoding::BASE64.decode(body.as_bytes()).unwrap()
+}
+
+#[test]
+fn non_canonical_key_encodings_are_refused() {
+    // y = p + k for k in 0..19 is the non-canonical encoding of y = k. Whatever the point, the
+    // non-canonical form is refused; at least one k is a real, strong point, so the canonical
+    // check (not only the weak-point check) is what refuses it.
+    let mut strong_points = 0;
+    for k in 0u8..19 {
+        let mut canonical = [0u8; 32];
+        canonical[0] = k;
+        let mut non_canonical = hex32("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+        let (sum, _) = non_canonical[0].overflowing_add(k);
+        non_canonical[0] = sum; // 0xed + k ≤ 0xff: no carry for k < 19
+        if VerifyingKey::from_bytes(&canonical).is_ok() {
+            strong_points += 1;
+        }
+        assert_eq!(kind_of(VerifyingKey::from_bytes(&non_canonical)), ErrorKind::InvalidKey, "k = {k}");
+    }
+    assert!(strong_points > 0, "no strong point among y = 0..18: the test proves nothing");
+}
+
+#[test]
+fn jwk_use_key_ops_and_private_members() {
+    let vk = SigningKey::generate().unwrap().verifying_key().clone();
+    let x = BASE64URL_NOPAD.encode(vk.as_bytes());
+    let jwk = |extra: serde_json::Value| {
+        let mut j = json!({"kty": "OKP", "crv": "Ed25519", "x": x});
+        for (k, v) in extra.as_object().unwrap() {
+            j[k] = v.clone();
+        }
+        VerifyingKey::from_jwk(&j.to_string())
+    };
+    assert!(jwk(json!({"use": "sig"})).is_ok());
+    assert!(jwk(json!({"key_ops": ["verify"]})).is_ok());
+    assert_eq!(kind_of(jwk(json!({"use": "enc"}))), ErrorKind::InvalidKey);
+    assert_eq!(kind_of(jwk(json!({"key_ops": ["sign"]}))), ErrorKind::InvalidKey);
+    assert_eq!(kind_of(jwk(json!({"key_ops": []}))), ErrorKind::InvalidKey);
+    assert_eq!(kind_of(jwk(json!({"use": null}))), ErrorKind::InvalidKey);
+    assert_eq!(kind_of(jwk(json!({"d": "AAAA"}))), ErrorKind::InvalidKey);
+}
+
+#[test]
+fn malleated_signatures_are_refused() {
+    // S + L (the group order) verifies under a lax check; verify_strict semantics refuse it.
+    let f = Fixture::new();
+    let token = f.forge(&f.header(), &f.claims());
+    f.verify(&token).unwrap();
+    let (msg, sig) = token.rsplit_once('.').unwrap();
+    let mut sig = BASE64URL_NOPAD.decode(sig.as_bytes()).unwrap();
+    let l = hex32("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let v = u16::from(sig[32 + i]) + u16::from(l[i]) + carry;
+        sig[32 + i] = v as u8;
+        carry = v >> 8;
+    }
+    assert_eq!(carry, 0);
+    let malleated = format!("{msg}.{}", BASE64URL_NOPAD.encode(&sig));
+    assert_eq!(kind_of(f.engine.verify_at(&malleated, Operation::Pseudonymise, now())), ErrorKind::InvalidSignature);
+    // R replaced by the identity point with S = 0: the trivial signature of a weak key.
+    let trivial = format!("{msg}.{}", BASE64URL_NOPAD.encode(&[&hex32(SMALL_ORDER[0])[..], &[0u8; 32]].concat()));
+    assert_eq!(kind_of(f.engine.verify_at(&trivial, Operation::Pseudonymise, now())), ErrorKind::InvalidSignature);
+}
+
+#[test]
+fn null_is_not_an_absent_claim() {
+    let f = Fixture::new();
+    for (claim, typ, tt) in [("lvl", "pseudo-psn+jwt", "psn"), ("src", "pseudo-psn+jwt", "psn")] {
+        let mut h = f.header();
+        h["typ"] = json!(typ);
+        let mut c = f.claims();
+        c["tt"] = json!(tt);
+        c[claim] = serde_json::Value::Null;
+        assert_eq!(kind_of(f.verify(&f.forge(&h, &c))), ErrorKind::InvalidClaims, "{claim}: null on {tt}");
+    }
+    // sec with "lvl": null, rev level 1 with "src": null.
+    let src =
+        json!({"prj": "P0", "org": org(9).to_string(), "rev": true, "ret": now_s() + 365 * DAY, "fmt": "base64url"});
+    let mut h = f.header();
+    h["typ"] = json!("pseudo-sec+jwt");
+    let mut c = f.claims();
+    c["tt"] = json!("sec");
+    c["src"] = src.clone();
+    f.verify(&f.forge(&h, &c)).unwrap();
+    c["lvl"] = serde_json::Value::Null;
+    assert_eq!(kind_of(f.verify(&f.forge(&h, &c))), ErrorKind::InvalidClaims);
+    let mut h = f.header();
+    h["typ"] = json!("pseudo-rev+jwt");
+    let mut c = f.claims();
+    c["tt"] = json!("rev");
+    c["lvl"] = json!(1);
+    let rev = |c: &serde_json::Value| f.engine.verify_at(&f.forge(&h, c), Operation::Reverse, now());
+    rev(&c).unwrap();
+    c["src"] = serde_json::Value::Null;
+    assert_eq!(kind_of(rev(&c)), ErrorKind::InvalidClaims);
+}
+
+#[test]
+fn uuid_claims_take_only_the_canonical_form() {
+    let f = Fixture::new();
+    let u = org(0xab).to_string();
+    for form in [u.to_uppercase(), u.replace('-', ""), format!("{{{u}}}"), format!("urn:uuid:{u}"), format!(" {u}")] {
+        let mut c = f.claims();
+        c["org"] = json!(form);
+        assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "{form}");
+    }
+    let mut c = f.claims();
+    c["org"] = json!(u);
+    assert_eq!(f.verify(&f.forge(&f.header(), &c)).unwrap().organisation(), &org(0xab));
+    assert_eq!(parse_canonical_uuid(&u), Some(org(0xab)));
+    assert_eq!(parse_canonical_uuid(&u.to_uppercase()), None);
+}
+
+#[test]
+fn absurd_clocks_are_invalid_input_not_panics() {
+    let f = Fixture::new();
+    let t = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    for at in [i64::MAX, i64::MIN, -1, (MAX_CLOCK_DAY + 1) * DAY] {
+        let at = Timestamp::from_unix(at);
+        assert_eq!(kind_of(f.engine.verify_at(&t, Operation::Pseudonymise, at)), ErrorKind::InvalidInput);
+        assert_eq!(kind_of(f.run_at(Operation::Pseudonymise, &t, &["v"], at)), ErrorKind::InvalidInput);
+        assert_eq!(
+            kind_of(f.authority.issue_at(&request(TokenKind::Pseudonymise, "P1", rev_same()), at)),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(kind_of(MasterKey::generate_at(1, at)), ErrorKind::InvalidInput);
+    }
+    // Key generation and reading a key back agree on the last day.
+    let last = MasterKey::generate_at(1, Timestamp::from_unix(MAX_CLOCK_DAY * DAY)).unwrap();
+    assert_eq!(MasterKey::from_bytes(&last.to_bytes()).unwrap().chain_day(), MAX_CLOCK_DAY);
+}
+
+#[test]
+fn the_leeway_is_bounded() {
+    let mut o = EngineOptions::new(ISSUER, AUDIENCE);
+    o.validation.leeway = MAX_LEEWAY + std::time::Duration::from_secs(1);
+    let ring = Keyring::new(MasterKey::generate(1).unwrap());
+    let vk = SigningKey::generate().unwrap().verifying_key().clone();
+    assert_eq!(kind_of(Engine::new(ring, std::slice::from_ref(&vk), o.clone())), ErrorKind::InvalidInput);
+    o.validation.leeway = MAX_LEEWAY;
+    Engine::new(Keyring::new(MasterKey::generate(1).unwrap()), &[vk], o).unwrap();
+}
+
+#[test]
+fn zero_limits_are_refused_in_the_core() {
+    let vk = SigningKey::generate().unwrap().verifying_key().clone();
+    for zero in 0..4 {
+        let mut o = EngineOptions::new(ISSUER, AUDIENCE);
+        match zero {
+            0 => o.limits.max_items = 0,
+            1 => o.limits.max_body_bytes = 0,
+            2 => o.limits.max_item_bytes = 0,
+            _ => o.validation.max_token_bytes = 0,
+        }
+        let ring = Keyring::new(MasterKey::generate(1).unwrap());
+        assert_eq!(kind_of(Engine::new(ring, std::slice::from_ref(&vk), o)), ErrorKind::InvalidInput, "limit {zero}");
+    }
+}
+
+#[test]
+fn tokens_are_trimmed_and_a_bearer_prefix_gets_a_hint() {
+    let f = Fixture::new();
+    let t = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    let plain = f.psn(&t, &["v"]).unwrap();
+    for padded in [format!("{t}\n"), format!("  {t}\r\n"), format!("\t{t} ")] {
+        assert_eq!(f.psn(&padded, &["v"]).unwrap(), plain);
+    }
+    for prefixed in [format!("Bearer {t}"), format!("bearer {t}\n")] {
+        let e = f.psn(&prefixed, &["v"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MalformedToken);
+        assert!(e.to_string().contains("drop the 'Bearer ' prefix"), "{e}");
+    }
+}

@@ -220,3 +220,24 @@ fn token_before_body_bom_and_accept_q0() {
     let r = call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, br#"{"data":["a"],"data":["b"]}"#);
     assert_eq!(r.status, 400);
 }
+
+#[test]
+fn authentication_comes_before_content_type_and_size() {
+    // A caller without a valid token learns nothing about the limits or accepted content types.
+    let mut o = EngineOptions::new(ISSUER, AUDIENCE);
+    o.limits.max_body_bytes = 64;
+    let f = Fixture::with_options(o);
+    let big = vec![b'x'; 1000];
+    for (ct, body) in [("text/plain", &b"x"[..]), ("application/json", &big[..]), ("text/plain", &big[..])] {
+        let r = call(&f, PATH_PSEUDONYMISE, "not-a-token", ct, None, body);
+        assert_eq!((r.status, error_code(&r).as_str()), (401, "malformed_token"), "{ct}");
+    }
+    // A rev token on the psn endpoint: 403 before anything about the body.
+    let rev = f.issue(TokenKind::Reverse(ReverseLevel::Level1), "P1", rev_same());
+    let r = call(&f, PATH_PSEUDONYMISE, &rev, "text/plain", None, &big);
+    assert_eq!(r.status, 403);
+    // With a valid token the body's problems are reported.
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    assert_eq!(call(&f, PATH_PSEUDONYMISE, &psn, "text/plain", None, b"x").status, 415);
+    assert_eq!(call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, &big).status, 413);
+}

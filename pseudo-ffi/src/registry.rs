@@ -612,7 +612,10 @@ unsafe fn reg_actor<'a>(
 // Opening
 
 fn registry_options(revocation_staleness_ms: u64) -> RegistryOptions {
-    RegistryOptions { revocation_staleness: Duration::from_millis(revocation_staleness_ms) }
+    RegistryOptions {
+        revocation_staleness: Duration::from_millis(revocation_staleness_ms),
+        ..RegistryOptions::default()
+    }
 }
 
 /// Opens (or creates) the registry in the SQLite file at `path` (NUL-terminated UTF-8): WAL

@@ -265,6 +265,22 @@ static void test_signing_and_verifying_keys(void) {
   EXPECT(pseudo_verifying_key_from_jwk("{\"kty\":\"RSA\"}", &badv), PSEUDO_INVALID_KEY);
   EXPECT(pseudo_verifying_key_from_jwk("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"}", &badv), PSEUDO_INVALID_KEY);
   EXPECT(pseudo_verifying_key_from_jwk("\xc3\x28", &badv), PSEUDO_INVALID_UTF8);
+  /* Weak keys (the identity and an order-8 point) and keys not meant for verification. */
+  EXPECT(pseudo_verifying_key_from_jwk(
+             "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", &badv),
+         PSEUDO_INVALID_KEY);
+  EXPECT(pseudo_verifying_key_from_jwk(
+             "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"JuiVj8KyJ7BFw_SJ8u-Y8NXfrAXTxjM5sTgCiG1T_AU\"}", &badv),
+         PSEUDO_INVALID_KEY);
+  {
+    /* The same public key, marked for encryption only. */
+    const char *x = strstr(jwk, "\"x\":\"") + 5;
+    int xlen = (int)(strchr(x, '"') - x);
+    char use_enc[512];
+    snprintf(use_enc, sizeof use_enc, "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%.*s\",\"use\":\"enc\"}", xlen, x);
+    EXPECT(pseudo_verifying_key_from_jwk(use_enc, &badv), PSEUDO_INVALID_KEY);
+    CHECK(last_error_contains("\"use\""));
+  }
   EXPECT(pseudo_verifying_key_from_pem(NULL, &badv), PSEUDO_NULL_ARGUMENT);
   EXPECT(pseudo_verifying_key_from_jwk(NULL, &badv), PSEUDO_NULL_ARGUMENT);
   EXPECT(pseudo_verifying_key_from_pem(vpem, NULL), PSEUDO_NULL_ARGUMENT);
@@ -550,6 +566,19 @@ static void test_batches(void) {
        PSEUDO_TOKEN_NOT_YET_VALID);
   pseudo_batch *none = NULL;
   EXPECT(pseudo_engine_call(engine, 0, "garbage", vals, 3, 0, now_s, &none), PSEUDO_MALFORMED_TOKEN);
+  {
+    /* A token read from a file keeps its newline: accepted. A pasted header value: a hint. */
+    size_t tl = strlen(text_of(psn));
+    char *padded = malloc(tl + 16);
+    snprintf(padded, tl + 16, " %s\r\n", text_of(psn));
+    pseudo_batch *ok = NULL;
+    EXPECT(pseudo_engine_call(engine, 0, padded, vals, 3, 0, now_s, &ok), PSEUDO_OK);
+    pseudo_batch_free(ok);
+    snprintf(padded, tl + 16, "Bearer %s", text_of(psn));
+    EXPECT(pseudo_engine_call(engine, 0, padded, vals, 3, 0, now_s, &none), PSEUDO_MALFORMED_TOKEN);
+    CHECK(last_error_contains("drop the 'Bearer ' prefix"));
+    free(padded);
+  }
   char *forged = malloc(strlen(text_of(psn)) + 1);
   strcpy(forged, text_of(psn));
   size_t fl = strlen(forged);

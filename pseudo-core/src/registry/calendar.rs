@@ -35,18 +35,19 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// `start` plus `years`, `months` (day of month clamped, 31 Jan + 1 month = 28/29 Feb) and `days`,
-/// keeping the time of day.
-pub(crate) fn add(start: Timestamp, years: u32, months: u32, days: u32) -> Timestamp {
-    let secs = start.unix();
+/// keeping the time of day. `None` when `start` is not a clock reading
+/// ([`Timestamp::checked_clock`]); inside that range no step can overflow.
+pub(crate) fn add(start: Timestamp, years: u32, months: u32, days: u32) -> Option<Timestamp> {
+    let secs = start.checked_clock().ok()?.unix();
     let day = secs.div_euclid(SECONDS_PER_DAY);
     let tod = secs.rem_euclid(SECONDS_PER_DAY);
     let (y, m, d) = civil_from_days(day);
-    let total = i64::from(m) - 1 + i64::from(months) + 12 * i64::from(years);
-    let y2 = y + total.div_euclid(12);
+    let total = (i64::from(m) - 1).checked_add(i64::from(months))?.checked_add(i64::from(years).checked_mul(12)?)?;
+    let y2 = y.checked_add(total.div_euclid(12))?;
     let m2 = (total.rem_euclid(12) + 1) as u32;
     let d2 = d.min(days_in_month(y2, m2));
-    let day2 = days_from_civil(y2, m2, d2) + i64::from(days);
-    Timestamp::from_unix(day2 * SECONDS_PER_DAY + tod)
+    let day2 = days_from_civil(y2, m2, d2).checked_add(i64::from(days))?;
+    Some(Timestamp::from_unix(day2.checked_mul(SECONDS_PER_DAY)?.checked_add(tod)?))
 }
 
 #[cfg(test)]
@@ -66,11 +67,26 @@ mod tests {
     #[test]
     fn adding_periods() {
         let t = |y, m, d| Timestamp::from_unix(days_from_civil(y, m, d) * SECONDS_PER_DAY + 3600);
+        let add = |s, y, m, d| add(s, y, m, d).unwrap();
         assert_eq!(add(t(2026, 1, 31), 0, 1, 0), t(2026, 2, 28));
         assert_eq!(add(t(2024, 1, 31), 0, 1, 0), t(2024, 2, 29));
         assert_eq!(add(t(2024, 2, 29), 1, 0, 0), t(2025, 2, 28));
         assert_eq!(add(t(2026, 11, 27), 2, 3, 10), t(2029, 3, 9));
         assert_eq!(add(t(2026, 12, 15), 0, 13, 0), t(2028, 1, 15));
         assert_eq!(add(t(2026, 1, 1), 0, 0, 0), t(2026, 1, 1));
+    }
+
+    #[test]
+    fn absurd_clocks_are_refused_not_overflowed() {
+        for secs in [i64::MAX, i64::MIN, -1, (crate::config::MAX_CLOCK_DAY + 1) * SECONDS_PER_DAY] {
+            assert_eq!(add(Timestamp::from_unix(secs), u32::MAX, u32::MAX, u32::MAX), None);
+        }
+        assert!(add(
+            Timestamp::from_unix(crate::config::MAX_CLOCK_DAY * SECONDS_PER_DAY),
+            u32::MAX,
+            u32::MAX,
+            u32::MAX
+        )
+        .is_some());
     }
 }

@@ -5,6 +5,7 @@
 //! ([`TokenStatus`], [`AuditSink`]), so a host can plug in
 //! its own store instead.
 
+mod buffer;
 mod calendar;
 mod memory;
 mod model;
@@ -21,6 +22,7 @@ use data_encoding::BASE64URL_NOPAD;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use buffer::WriteBuffer;
 pub use memory::MemoryStore;
 pub use model::{
     AccessKind, AccessTokenRecord, Collaborator, Principal, Project, Request, RequestEvent, RequestStatus, Retention,
@@ -37,12 +39,27 @@ use crate::keys::random_bytes;
 use crate::token::{valid_text, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest};
 
 /// Registry options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegistryOptions {
     /// How long the engine may rely on an earlier revocation check of a token. Default zero: every
     /// call reads the store, so a revoke is refused by the very next call after it returned.
     pub revocation_staleness: Duration,
+    /// How long an engine call's last-use note and audit event may wait in memory before they
+    /// are written (in one transaction with the others waiting). Default 100 ms; zero writes each
+    /// at once. A crash of the process loses at most this window of last-use and audit writes;
+    /// [`Registry::flush`] and dropping the registry write everything. Reads of token records
+    /// and of the audit log flush first, so they always show every call made before them.
+    pub write_delay: Duration,
 }
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions { revocation_staleness: Duration::ZERO, write_delay: DEFAULT_WRITE_DELAY }
+    }
+}
+
+/// The default [`RegistryOptions::write_delay`].
+pub const DEFAULT_WRITE_DELAY: Duration = Duration::from_millis(100);
 
 /// What a new project is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,13 +130,18 @@ impl fmt::Debug for NewAccessToken {
     }
 }
 
+/// An earlier revocation answer: when, whether active, and for which token text (its digest).
+type CheckedToken = (Instant, bool, [u8; 32]);
+
 /// The registry.
 pub struct Registry {
     store: Arc<dyn Store>,
     options: RegistryOptions,
     /// Serialises read-modify-write sequences of this process.
     write: Mutex<()>,
-    checked: Mutex<HashMap<String, (Instant, bool)>>,
+    checked: Mutex<HashMap<String, CheckedToken>>,
+    /// Buffered last-use and audit writes (`None`: written at once).
+    buffer: Option<WriteBuffer>,
 }
 
 impl fmt::Debug for Registry {
@@ -162,6 +184,7 @@ fn check_text(what: &str, s: &str, max: usize) -> Result<()> {
 }
 
 fn lifetime_end(now: Timestamp, lifetime: Duration) -> Result<Timestamp> {
+    let now = now.checked_clock()?;
     if lifetime.as_secs() == 0 {
         return Err(Error::new(ErrorKind::InvalidInput, "a lifetime is at least one second"));
     }
@@ -170,8 +193,26 @@ fn lifetime_end(now: Timestamp, lifetime: Duration) -> Result<Timestamp> {
 
 impl Registry {
     /// A registry on `store`.
+    ///
+    /// With a non-zero [`RegistryOptions::write_delay`] a background thread writes the buffered
+    /// last-use and audit entries; it stops, after a last flush, when the registry is dropped.
+    /// Should the thread fail to start, writes go straight to the store.
     pub fn new(store: Arc<dyn Store>, options: RegistryOptions) -> Self {
-        Registry { store, options, write: Mutex::new(()), checked: Mutex::new(HashMap::new()) }
+        let buffer = if options.write_delay.is_zero() {
+            None
+        } else {
+            WriteBuffer::start(store.clone(), options.write_delay).ok()
+        };
+        Registry { store, options, write: Mutex::new(()), checked: Mutex::new(HashMap::new()), buffer }
+    }
+
+    /// Writes every buffered last-use note and audit event now (a host calls it at shutdown;
+    /// dropping the registry does too).
+    pub fn flush(&self) -> Result<()> {
+        match &self.buffer {
+            Some(b) => b.flush(),
+            None => Ok(()),
+        }
     }
 
     /// A registry in memory (tests, demos).
@@ -202,6 +243,7 @@ impl Registry {
 
     /// Creates a project owned by `actor`'s organisation; the retention end is fixed now.
     pub fn create_project(&self, actor: &Principal, p: NewProject, now: Timestamp) -> Result<Project> {
+        let now = now.checked_clock()?;
         check_text("a project name", &p.name, 256)?;
         if actor.role == Role::ServiceAccount {
             return Err(denied("service_account", "service accounts cannot create projects"));
@@ -210,7 +252,9 @@ impl Registry {
         if r.years == 0 && r.months == 0 && r.days == 0 {
             return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at least one day"));
         }
-        let end = calendar::add(now, r.years.min(10_000), r.months.min(120_000), r.days.min(3_650_000));
+        let too_long = || Error::new(ErrorKind::InvalidInput, "a retention period is at most 200 years");
+        let end = calendar::add(now, r.years.min(10_000), r.months.min(120_000), r.days.min(3_650_000))
+            .ok_or_else(too_long)?;
         if end.day() - now.day() > crate::keys::MAX_RETENTION_DAYS {
             return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at most 200 years"));
         }
@@ -299,6 +343,7 @@ impl Registry {
         dataset: &str,
         now: Timestamp,
     ) -> Result<Request> {
+        let now = now.checked_clock()?;
         check_text("a dataset name", dataset, 256)?;
         let p = self.project(project)?;
         if p.collaborator(&actor.organisation).is_none() {
@@ -342,6 +387,7 @@ impl Registry {
         comment: Option<&str>,
         now: Timestamp,
     ) -> Result<Request> {
+        let now = now.checked_clock()?;
         if admin.role != Role::Admin {
             return Err(denied("not_admin", "only an administrator can approve or reject a request"));
         }
@@ -383,6 +429,7 @@ impl Registry {
 
     /// Checks every rule of the issuing policy for `req` at `now`.
     pub fn check_issue(&self, req: &TokenRequest, now: Timestamp) -> Result<()> {
+        let now = now.checked_clock()?;
         let p = self.store.project(&req.project)?.ok_or_else(|| refused("unknown_project", "no such project"))?;
         if p.config != req.config {
             return Err(refused("config_mismatch", "the token's configuration is not the project's"));
@@ -491,6 +538,7 @@ impl Registry {
             expires: issued.expires_at(),
             status: TokenStatusKind::Active,
             last_used: None,
+            digest: Some(issued.digest()),
         })
     }
 
@@ -498,11 +546,13 @@ impl Registry {
 
     /// Every token record (never a token's text), oldest first.
     pub fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.flush()?;
         self.store.tokens()
     }
 
     /// One token record.
     pub fn token(&self, jti: &str) -> Result<TokenRecord> {
+        self.flush()?;
         self.store.token(jti)?.ok_or_else(|| not_found("unknown_token", "no such token (deleted?)"))
     }
 
@@ -533,6 +583,7 @@ impl Registry {
 
     /// Restores a revoked, unexpired token.
     pub fn restore_token(&self, actor: &Principal, jti: &str, now: Timestamp) -> Result<TokenRecord> {
+        let now = now.checked_clock()?;
         let _g = self.lock()?;
         let t = self.token(jti)?;
         Self::holder_or_admin(actor, &t.holder)?;
@@ -620,6 +671,7 @@ impl Registry {
 
     /// Authenticates a presented secret: the record of an active, unexpired token, its use noted.
     pub fn authenticate(&self, presented: &str, now: Timestamp) -> Result<AccessTokenRecord> {
+        let now = now.checked_clock()?;
         secret::check(presented)?;
         let hash = secret::hash(presented);
         let fail = |m: &str| Error::new(ErrorKind::AuthenticationFailed, m);
@@ -666,6 +718,7 @@ impl Registry {
 
     /// Restores a revoked, unexpired access token.
     pub fn restore_access_token(&self, actor: &Principal, id: &str, now: Timestamp) -> Result<AccessTokenRecord> {
+        let now = now.checked_clock()?;
         let _g = self.lock()?;
         let a = self.access_token(id)?;
         Self::access_actor(actor, &a)?;
@@ -693,27 +746,38 @@ impl Registry {
 
     /// The latest `limit` audit events, oldest first.
     pub fn audit_events(&self, limit: usize) -> Result<Vec<AuditEvent>> {
+        self.flush()?;
         self.store.audit(limit)
     }
+}
+
+/// Whether `record` is the active record of exactly the token behind `grant`: same `jti` (the
+/// look-up key) and same digest of the token text, compared in constant time.
+fn matches_record(record: Option<&TokenRecord>, grant: &Grant) -> bool {
+    record.is_some_and(|t| {
+        t.status == TokenStatusKind::Active && t.digest.is_some_and(|d| bool::from(d.ct_eq(grant.token_digest())))
+    })
 }
 
 impl TokenStatus for Registry {
     fn check(&self, grant: &Grant, _now: Timestamp) -> Result<()> {
         let stale = self.options.revocation_staleness;
         if !stale.is_zero() {
-            if let Some((at, ok)) = self.checked.lock().ok().and_then(|c| c.get(grant.jti()).copied()) {
-                if at.elapsed() < stale {
+            let hit = self.checked.lock().ok().and_then(|c| c.get(grant.jti()).copied());
+            // A cached answer is for one token text: another token with this jti reads the store.
+            if let Some((at, ok, digest)) = hit {
+                if at.elapsed() < stale && bool::from(digest.ct_eq(grant.token_digest())) {
                     return if ok { Ok(()) } else { Err(revoked()) };
                 }
             }
         }
-        let ok = matches!(self.store.token(grant.jti())?, Some(t) if t.status == TokenStatusKind::Active);
+        let ok = matches_record(self.store.token(grant.jti())?.as_ref(), grant);
         if !stale.is_zero() {
             if let Ok(mut c) = self.checked.lock() {
                 if c.len() > 100_000 {
                     c.clear();
                 }
-                c.insert(grant.jti().to_owned(), (Instant::now(), ok));
+                c.insert(grant.jti().to_owned(), (Instant::now(), ok, *grant.token_digest()));
             }
         }
         if ok {
@@ -724,18 +788,28 @@ impl TokenStatus for Registry {
     }
 
     fn record_use(&self, grant: &Grant, now: Timestamp) {
-        // Best effort: a failed last-use write must not fail the caller's batch.
-        let _ = self.store.touch_token(grant.jti(), now);
+        match &self.buffer {
+            Some(b) => b.record_use(grant.jti(), now),
+            // Best effort: a failed last-use write must not fail the caller's batch.
+            None => {
+                let _ = self.store.touch_token(grant.jti(), now);
+            }
+        }
     }
 }
 
 fn revoked() -> Error {
-    Error::new(ErrorKind::Revoked, "the token was revoked or deleted")
+    Error::new(ErrorKind::Revoked, "the token was revoked or deleted, or this registry never issued it")
 }
 
 impl AuditSink for Registry {
     fn record(&self, event: &AuditEvent) {
-        let _ = self.store.append_audit(event);
+        match &self.buffer {
+            Some(b) => b.record_event(event),
+            None => {
+                let _ = self.store.append_audit(event);
+            }
+        }
     }
 }
 

@@ -157,6 +157,10 @@ pub struct TokenRecord {
     pub status: TokenStatusKind,
     /// `None`: not used yet.
     pub last_used: Option<Timestamp>,
+    /// SHA-256 of the issued token's text ([`crate::token::token_digest`]). An engine accepts only
+    /// the token whose digest matches, never another token that reuses this `jti`. `None` for
+    /// records written before schema 2: such tokens are refused (reissue them).
+    pub digest: Option<[u8; 32]>,
 }
 
 /// Personal or service access token.

@@ -22,7 +22,8 @@ use crate::token::TokenType;
 const APPLICATION_ID: i32 = 0x5053_5247;
 
 /// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE projects(
   id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,
   reversible INTEGER NOT NULL, retention_end INTEGER NOT NULL, treatment TEXT NOT NULL, format TEXT NOT NULL,
@@ -49,7 +50,38 @@ CREATE TABLE access_tokens(
 CREATE TABLE audit(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, jti TEXT, subject TEXT, project TEXT,
   operation TEXT NOT NULL, items INTEGER NOT NULL, failed_items INTEGER NOT NULL, error TEXT);
-"];
+",
+    "
+ALTER TABLE tokens ADD COLUMN digest BLOB;
+",
+];
+
+fn touch_token(c: &Connection, jti: &str, at: Timestamp) -> Result<bool> {
+    let mut stmt = c
+        .prepare_cached("UPDATE tokens SET last_used = max(coalesce(last_used, ?2), ?2) WHERE jti = ?1")
+        .map_err(db_err)?;
+    Ok(stmt.execute(params![jti, at.unix()]).map_err(db_err)? == 1)
+}
+
+fn append_audit(c: &Connection, e: &AuditEvent) -> Result<()> {
+    let mut stmt = c
+        .prepare_cached(
+            "INSERT INTO audit(time, jti, subject, project, operation, items, failed_items, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(db_err)?;
+    stmt.execute(params![
+        e.time.unix(),
+        e.jti,
+        e.subject,
+        e.project,
+        e.operation.as_str(),
+        e.items as i64,
+        e.failed_items as i64,
+        e.error.map(|k| k.code())
+    ])
+    .map_err(db_err)?;
+    Ok(())
+}
 
 /// A SQLite-backed store. One connection behind a mutex; other processes may open the same file
 /// (WAL, 5 s busy timeout).
@@ -225,6 +257,10 @@ impl SqliteStore {
             expires: Timestamp::from_unix(row.get(8)?),
             status: status(row.get(9)?)?,
             last_used: ts(row.get(10)?),
+            digest: match row.get::<_, Option<Vec<u8>>>(11)? {
+                None => None,
+                Some(d) => Some(d.as_slice().try_into().map_err(|_| bad_row("token digest"))?),
+            },
         })
     }
 
@@ -269,7 +305,8 @@ impl SqliteStore {
 
 const PROJECT_COLS: &str = "id, owner, name, reversible, retention_end, treatment, format, created";
 const REQUEST_COLS: &str = "id, project, org, requester, dataset, status";
-const TOKEN_COLS: &str = "jti, token_type, name, project, request, holder, org, created, expires, status, last_used";
+const TOKEN_COLS: &str =
+    "jti, token_type, name, project, request, holder, org, created, expires, status, last_used, digest";
 const ACCESS_COLS: &str = "id, kind, name, principal, org, created_by, created, expires, status, last_used";
 
 impl Store for SqliteStore {
@@ -393,7 +430,7 @@ impl Store for SqliteStore {
     fn insert_token(&self, t: &TokenRecord) -> Result<()> {
         self.conn()?
             .execute(
-                &format!("INSERT INTO tokens({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                &format!("INSERT INTO tokens({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
                 params![
                     t.jti,
                     t.token_type.as_str(),
@@ -405,7 +442,8 @@ impl Store for SqliteStore {
                     t.created.unix(),
                     t.expires.unix(),
                     t.status.as_str(),
-                    t.last_used.map(Timestamp::unix)
+                    t.last_used.map(Timestamp::unix),
+                    t.digest.map(|d| d.to_vec())
                 ],
             )
             .map_err(db_err)?;
@@ -434,11 +472,7 @@ impl Store for SqliteStore {
     }
 
     fn touch_token(&self, jti: &str, at: Timestamp) -> Result<bool> {
-        let c = self.conn()?;
-        let mut stmt = c
-            .prepare_cached("UPDATE tokens SET last_used = max(coalesce(last_used, ?2), ?2) WHERE jti = ?1")
-            .map_err(db_err)?;
-        Ok(stmt.execute(params![jti, at.unix()]).map_err(db_err)? == 1)
+        touch_token(&*self.conn()?, jti, at)
     }
 
     fn delete_token(&self, jti: &str) -> Result<bool> {
@@ -520,24 +554,19 @@ impl Store for SqliteStore {
     }
 
     fn append_audit(&self, e: &AuditEvent) -> Result<()> {
-        let c = self.conn()?;
-        let mut stmt = c
-            .prepare_cached(
-                "INSERT INTO audit(time, jti, subject, project, operation, items, failed_items, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(db_err)?;
-        stmt.execute(params![
-            e.time.unix(),
-            e.jti,
-            e.subject,
-            e.project,
-            e.operation.as_str(),
-            e.items as i64,
-            e.failed_items as i64,
-            e.error.map(|k| k.code())
-        ])
-        .map_err(db_err)?;
-        Ok(())
+        append_audit(&*self.conn()?, e)
+    }
+
+    fn write_batch(&self, uses: &[(String, Timestamp)], events: &[AuditEvent]) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+        for (jti, at) in uses {
+            touch_token(&tx, jti, *at)?;
+        }
+        for e in events {
+            append_audit(&tx, e)?;
+        }
+        tx.commit().map_err(db_err)
     }
 
     fn audit(&self, limit: usize) -> Result<Vec<AuditEvent>> {

@@ -64,6 +64,17 @@ pub trait Store: Send + Sync {
 
     /// Appends an audit event.
     fn append_audit(&self, e: &AuditEvent) -> Result<()>;
+    /// Notes many uses and appends many events, as one step where the store can (the registry's
+    /// buffered writes). The default writes them one by one.
+    fn write_batch(&self, uses: &[(String, Timestamp)], events: &[AuditEvent]) -> Result<()> {
+        for (jti, at) in uses {
+            self.touch_token(jti, *at)?;
+        }
+        for e in events {
+            self.append_audit(e)?;
+        }
+        Ok(())
+    }
     /// The latest `limit` audit events, oldest first.
     fn audit(&self, limit: usize) -> Result<Vec<AuditEvent>>;
 }

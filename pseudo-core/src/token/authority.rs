@@ -118,6 +118,10 @@ impl IssuedToken {
     pub fn expires_at(&self) -> Timestamp {
         self.expires_at
     }
+    /// SHA-256 of the token text ([`super::token_digest`]), for a registry's record.
+    pub fn digest(&self) -> [u8; 32] {
+        super::token_digest(&self.token)
+    }
 }
 
 /// Issues signed operation tokens.
@@ -193,6 +197,7 @@ impl Authority {
 
     /// Issues a token as of `now`.
     pub fn issue_at(&self, request: &TokenRequest, now: Timestamp) -> Result<IssuedToken> {
+        let now = now.checked_clock()?;
         let claims = self.claims_for(request, now)?;
         if let Some(p) = &self.policy {
             p.check(request, now)?;

@@ -69,6 +69,7 @@ pub(crate) struct CfgClaim {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SrcClaim {
     pub(crate) prj: ProjectId,
+    #[serde(deserialize_with = "super::canonical_uuid")]
     pub(crate) org: OrgId,
     pub(crate) rev: bool,
     pub(crate) ret: i64,
@@ -89,13 +90,14 @@ pub(crate) struct Claims {
     /// Token type; must agree with the `typ` header.
     pub(crate) tt: TokenType,
     pub(crate) prj: ProjectId,
+    #[serde(deserialize_with = "super::canonical_uuid")]
     pub(crate) org: OrgId,
     pub(crate) req: String,
     pub(crate) cfg: CfgClaim,
     /// `rev` only: the level the token undoes (1 or 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::present")]
     pub(crate) lvl: Option<u8>,
     /// `sec`, and `rev` of level 2: the source project and organisation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::present")]
     pub(crate) src: Option<SrcClaim>,
 }

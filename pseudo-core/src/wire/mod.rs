@@ -305,20 +305,20 @@ pub fn handle_at(engine: &Engine, req: &WireRequest<'_>, now: Timestamp) -> Wire
 
 fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timestamp) -> Result<WireResponse, Error> {
     let limits = engine.options().limits;
+    // Authentication comes first (SPEC §6): a caller without a valid token for this endpoint
+    // learns nothing about content types or limits, and the engine parses nothing of the body.
+    let token = bearer(req.authorization)?;
+    let grant = engine.check_token(op, token, now)?;
+    let in_format = request_format(req.content_type)?;
+    let Some(out_format) = response_format(req.accept) else {
+        return Ok(error_response(406, "not_acceptable", "the response can be application/json or text/csv", &[]));
+    };
     if req.body.len() > limits.max_body_bytes {
         return Err(bad(
             ErrorKind::LimitExceeded,
             format!("the body has {} bytes; the limit is {}", req.body.len(), limits.max_body_bytes),
         ));
     }
-    let token = bearer(req.authorization)?;
-    let in_format = request_format(req.content_type)?;
-    let Some(out_format) = response_format(req.accept) else {
-        return Ok(error_response(406, "not_acceptable", "the response can be application/json or text/csv", &[]));
-    };
-    // The token is checked before the body is read: an unauthenticated caller cannot make the
-    // engine parse anything.
-    let grant = engine.check_token(op, token, now)?;
     let text = std::str::from_utf8(req.body).map_err(|e| {
         bad(ErrorKind::BadRequest, format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()))
     })?;
