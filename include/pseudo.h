@@ -1681,6 +1681,19 @@ pseudo_status pseudo_registry_new_in_memory(uint64_t revocation_staleness_ms,
 void pseudo_registry_free(pseudo_registry *registry);
 
 /**
+ * Writes the registry's buffered last-use notes and audit events now (engine calls buffer them
+ * for up to 100 ms and write them in one transaction; reading token records or the audit log,
+ * and freeing the last handle, flush too). Call it before a planned shutdown that does not free
+ * the registry.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle.
+ */
+pseudo_status pseudo_registry_flush(const pseudo_registry *registry);
+
+/**
  * Creates a project owned by `actor`'s organisation as of `now` (Unix seconds); its retention
  * end is fixed now, for ever. `*out_config` (may be NULL) receives the project's configuration,
  * retention end included, as tokens carry it.

@@ -679,6 +679,25 @@ pub unsafe extern "C" fn pseudo_registry_free(registry: *mut pseudo_registry) {
     unsafe { free_box(registry) }
 }
 
+/// Writes the registry's buffered last-use notes and audit events now (engine calls buffer them
+/// for up to 100 ms and write them in one transaction; reading token records or the audit log,
+/// and freeing the last handle, flush too). Call it before a planned shutdown that does not free
+/// the registry.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_STORAGE`.
+///
+/// # Safety
+/// `registry` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_registry_flush(registry: *const pseudo_registry) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let reg = unsafe { handle(registry, "registry") }?;
+        reg.inner.flush()?;
+        Ok(())
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Projects and requests
 

@@ -207,6 +207,8 @@ static void test_projects_and_requests(const pseudo_registry *reg) {
   EXPECT(pseudo_registry_create_project(NULL, &owner, &p, now_s, &cfg), PSEUDO_NULL_ARGUMENT);
   EXPECT(pseudo_registry_create_project(reg, NULL, &p, now_s, &cfg), PSEUDO_NULL_ARGUMENT);
   EXPECT(pseudo_registry_create_project(reg, &owner, NULL, now_s, &cfg), PSEUDO_NULL_ARGUMENT);
+  EXPECT(pseudo_registry_flush(reg), PSEUDO_OK);
+  EXPECT(pseudo_registry_flush(NULL), PSEUDO_NULL_ARGUMENT);
   /* An absurd clock is invalid input, never a panic. */
   EXPECT(pseudo_registry_create_project(reg, &owner, &p, INT64_MAX, &cfg), PSEUDO_INVALID_INPUT);
   EXPECT(pseudo_registry_create_project(reg, &owner, &p, INT64_MIN, &cfg), PSEUDO_INVALID_INPUT);

@@ -613,6 +613,13 @@ impl Registry {
         RecordList::new(py, all.into_iter().map(AuditEvent::new))
     }
 
+    /// Writes the buffered last-use notes and audit events now. Engine calls buffer them for up
+    /// to 100 ms and write them together; reading records or the audit log flushes first, and so
+    /// does closing the registry. Call it before a planned shutdown.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.flush()).py_err(py)
+    }
+
     fn __repr__(&self) -> String {
         match &self.path {
             Some(p) => format!("Registry.open({})", Q(&p.display().to_string())),

@@ -9,7 +9,7 @@ import pytest
 
 import pseudo
 
-from .conftest import AUDIENCE, ISSUER, Issue, b64, forge, parts
+from conftest import AUDIENCE, ISSUER, Issue, b64, forge, parts
 
 # The identity point and a point of order 8: "public keys" that accept trivial signatures.
 WEAK_KEYS = [
