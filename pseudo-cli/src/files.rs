@@ -131,6 +131,61 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// File lines of byte offsets, for CSV records: the csv crate's own line numbers skip blank
+/// lines. Newline offsets are noted as bytes are read and dropped as records pass them, so only
+/// the read-ahead buffer's newlines are held.
+#[derive(Default)]
+struct LineIndex {
+    passed: u64,
+    /// Offsets of `\n` not yet passed, each with whether a `\r` came just before it.
+    pending: std::collections::VecDeque<(u64, bool)>,
+    offset: u64,
+    last_cr: bool,
+}
+
+impl LineIndex {
+    /// The 1-based line where the record whose position is `byte` starts (offsets only grow).
+    /// The csv crate places a record right after the previous terminator, so blank lines
+    /// between records are stepped over here.
+    fn line_of(&mut self, mut byte: u64) -> u64 {
+        while let Some(&(nl, cr)) = self.pending.front() {
+            let blank = nl == byte || (cr && nl == byte + 1);
+            if nl < byte || blank {
+                self.pending.pop_front();
+                self.passed += 1;
+                if blank {
+                    byte = nl + 1;
+                }
+            } else {
+                break;
+            }
+        }
+        self.passed + 1
+    }
+}
+
+struct Lines<R> {
+    inner: R,
+    index: std::rc::Rc<std::cell::RefCell<LineIndex>>,
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut ix = self.index.borrow_mut();
+        let base = ix.offset;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' {
+                let cr = ix.last_cr;
+                ix.pending.push_back((base + i as u64, cr));
+            }
+            ix.last_cr = b == b'\r';
+        }
+        ix.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// Reads CSV records into batches; sends the header first.
 fn read_csv(
     input: impl Read,
@@ -140,6 +195,8 @@ fn read_csv(
     header_tx: SyncSender<Result<Header>>,
     tx: SyncSender<Result<Batch>>,
 ) {
+    let index = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::default()));
+    let input = Lines { inner: input, index: index.clone() };
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
     let header = match reader.headers() {
         Ok(h) => h.clone(),
@@ -173,7 +230,7 @@ fn read_csv(
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = index.borrow_mut().line_of(record.position().map_or(0, |p| p.byte()));
                 let r = batch.records.len();
                 for &c in &picked {
                     if let Some(v) = record.get(c).filter(|v| !v.is_empty()) {
@@ -190,7 +247,10 @@ fn read_csv(
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = match e.position() {
+                    Some(p) => index.borrow_mut().line_of(p.byte()).to_string(),
+                    None => "?".to_owned(),
+                };
                 let _ = tx.send(Err(Error::new(ErrorKind::BadRequest, format!("line {line}: bad CSV: {e}"))));
                 return;
             }
