@@ -7,9 +7,9 @@ export CARGO_TERM_COLOR ?= never
 .PHONY: demo test setup demo-rust test-rust test-spec bench wire-memory fuzz lint vectors demo-ffi test-ffi demo-py test-py
 
 # Both start with `setup` (idempotent, quick once done), so they work on a fresh machine.
-demo: setup demo-rust demo-ffi demo-py
+demo: setup demo-rust demo-ffi demo-py demo-server
 
-test: setup lint test-rust test-spec test-ffi test-py
+test: setup lint test-rust test-spec test-ffi test-py test-server
 
 setup:
 	bash .ci/setup
@@ -54,3 +54,4 @@ vectors:
 
 -include pseudo-ffi/ffi.mk
 -include pseudo-py/py.mk
+-include pseudo-server/server.mk

@@ -181,8 +181,32 @@ pub fn http_status(kind: ErrorKind) -> u16 {
         ErrorKind::UnsupportedMediaType => 415,
         ErrorKind::BatchFailed => 422,
         ErrorKind::Storage => 503,
+        // The registry's kinds, as the authority's REST API answers them.
+        ErrorKind::AuthenticationFailed | ErrorKind::InvalidSecret => 401,
+        ErrorKind::PermissionDenied | ErrorKind::IssueRefused => 403,
+        ErrorKind::NotFound => 404,
+        ErrorKind::InvalidState => 409,
         _ => 500,
     }
+}
+
+/// Code of the HTTP layer's 405 (a method the path does not take).
+pub const CODE_METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+/// Code of a 503 answered because the server is at its concurrency limit (with `Retry-After`).
+pub const CODE_OVERLOADED: &str = "overloaded";
+/// Code of a 503 answered because a request ran past the server's time limit.
+pub const CODE_TIMEOUT: &str = "timeout";
+
+/// An error body in the wire's shape, `{"error": {"code", "message"}}`, for errors an HTTP layer
+/// answers itself (unknown path, wrong method, overload). `message` must hold no secret or value.
+pub fn http_error(status: u16, code: &str, message: &str) -> WireResponse {
+    error_response(status, code, message, &[])
+}
+
+/// The response for `e`, as [`handle`] answers it: status from [`http_status`], the kind's code,
+/// and the message (withheld for internal and storage errors).
+pub fn error_for(e: &Error) -> WireResponse {
+    from_error(e)
 }
 
 fn error_response(status: u16, code: &str, message: &str, items: &[ItemFailure]) -> WireResponse {

@@ -1,0 +1,536 @@
+//! `pseudo`: pseudonymisation on one machine — a data folder, the INCERT server, projects and
+//! tokens, and files pseudonymised or reversed in constant memory.
+#![forbid(unsafe_code)]
+
+mod files;
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pseudo_core::registry::{AccessKind, Collaborator, NewProject, Principal, Role};
+use pseudo_core::{Error, ErrorKind, Method, Operation, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment};
+use pseudo_server::data::{self, Opened};
+use pseudo_server::{api, ops, parse, ServerConfig, Services};
+use serde_json::{json, Value};
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success
+  1  failure (input/output, internal)
+  2  usage error (unknown option, missing argument)
+  3  the data folder is missing, incomplete or corrupt
+  4  refused: token invalid, expired, revoked or for another operation; issuing policy;
+     permission; a record in the wrong state (revoke before delete)
+  5  bad input: a record or value could not be read or transformed (each reported by line)";
+
+/// Pseudonymisation on one machine.
+///
+/// `pseudo init` makes a data folder (keyring, signing key, registry, a first administrator access
+/// token); `pseudo serve` runs the INCERT API and the REST API on it; `pseudo project` and
+/// `pseudo token` manage projects and operation tokens as the local administrator; `pseudo psn`
+/// and `pseudo rev` pseudonymise and reverse CSV or JSON Lines files of any size.
+#[derive(Debug, Parser)]
+#[command(name = "pseudo", version, after_help = EXIT_CODES, max_term_width = 100)]
+struct Cli {
+    /// The data folder [default: $XDG_DATA_HOME/pseudo or ~/.local/share/pseudo].
+    #[arg(long, global = true, env = "PSEUDO_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make a data folder: keyring (mode 0600), signing key, registry.db and a first administrator
+    /// access token, printed once on stdout.
+    Init,
+    /// Run the INCERT API (POST /api/request-psn, /api/request-psn-rev), the REST API (/api/v1)
+    /// and /healthz, /readyz, /metrics. Stops gracefully on SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+    /// Create, list and show projects; add collaborators.
+    #[command(subcommand)]
+    Project(ProjectCmd),
+    /// Issue operation tokens (psn, sec, rev) and manage their records.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Personal and service access tokens for the REST API.
+    #[command(subcommand, name = "access-token")]
+    AccessToken(AccessCmd),
+    /// Pseudonymise columns of a CSV or JSON Lines file with a psn or sec token.
+    Psn(FileArgs),
+    /// Reverse columns of a CSV or JSON Lines file with a rev token.
+    Rev(FileArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// TLS certificate chain (PEM); with --tls-key, serves HTTPS.
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Most requests handled at once; past it, 503 with Retry-After.
+    #[arg(long, default_value_t = ServerConfig::default().max_in_flight)]
+    max_in_flight: usize,
+    /// Longest time a request may take (s, h, d): past it, 503.
+    #[arg(long, default_value = "60s")]
+    timeout: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TreatmentArg {
+    Same,
+    Different,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Base64url,
+    Hex,
+    Base32,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectCmd {
+    /// Create a project; your organisation becomes its first collaborator (with the reverse right
+    /// when it is reversible). Retention, method, treatment and format are fixed for ever.
+    #[command(group(clap::ArgGroup::new("method").required(true).args(["reversible", "not_reversible"])))]
+    Create {
+        /// The project's id and name.
+        name: String,
+        /// Pseudonyms can be reversed with a rev token until retention ends (AES-SIV).
+        #[arg(long)]
+        reversible: bool,
+        /// Pseudonyms can never be reversed (HMAC or random).
+        #[arg(long)]
+        not_reversible: bool,
+        /// Retention from now: 5y, 18m or 90d. After it, reversal is impossible for ever.
+        #[arg(long)]
+        retention: String,
+        /// same: one value always gets the same pseudonym; different: a fresh one each time.
+        #[arg(long, value_enum)]
+        treatment: TreatmentArg,
+        /// How pseudonyms are written.
+        #[arg(long, value_enum, default_value = "base64url")]
+        format: FormatArg,
+    },
+    /// List projects (JSON on stdout).
+    List,
+    /// Show one project (JSON on stdout).
+    Show {
+        /// The project.
+        name: String,
+    },
+    /// Collaborating organisations.
+    #[command(subcommand)]
+    Collaborator(CollaboratorCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum CollaboratorCmd {
+    /// Add (or update) a collaborating organisation.
+    Add {
+        /// The project.
+        name: String,
+        /// The organisation's UUID.
+        org: OrgId,
+        /// May receive reverse tokens.
+        #[arg(long)]
+        can_reverse: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenType {
+    Psn,
+    Sec,
+    Rev,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// Issue an operation token, recording an approved request on the local administrator's
+    /// behalf. When stdout is not a terminal, prints only the token.
+    Issue {
+        /// psn: pseudonymise; sec: level-2 pseudonyms of a source; rev: reverse.
+        #[arg(value_enum)]
+        token_type: TokenType,
+        /// The project.
+        #[arg(long)]
+        project: String,
+        /// sec (and rev of level 2): the source project.
+        #[arg(long)]
+        source_project: Option<String>,
+        /// The source organisation [default: your organisation].
+        #[arg(long, requires = "source_project")]
+        source_org: Option<OrgId>,
+        /// A name for the token's record [default: the token type].
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime: 600s, 12h, 30d, 2w, 1y (capped at retention end).
+        #[arg(long, default_value = "30d")]
+        expires: String,
+    },
+    /// List token records (never a token's text).
+    List,
+    /// Revoke a token: the engine refuses it from its next call.
+    Revoke {
+        /// The token id (jti).
+        jti: String,
+    },
+    /// Restore a revoked, unexpired token.
+    Restore {
+        /// The token id (jti).
+        jti: String,
+    },
+    /// Delete a revoked token's record (it stays refused).
+    Delete {
+        /// The token id (jti).
+        jti: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccessCmd {
+    /// Make an access token (the secret is printed once on stdout).
+    Create {
+        /// A name for it.
+        #[arg(long)]
+        name: String,
+        /// A service token for this service account (instead of a personal token).
+        #[arg(long, value_name = "ACCOUNT", conflicts_with = "user")]
+        service: Option<String>,
+        /// A personal token for this user [default: the local administrator].
+        #[arg(long)]
+        user: Option<String>,
+        /// The user's or service account's organisation [default: yours].
+        #[arg(long)]
+        org: Option<OrgId>,
+        /// Lifetime: 600s, 12h, 30d, 2w, 1y.
+        #[arg(long, default_value = "30d")]
+        expires: String,
+    },
+    /// List access token records (never a secret).
+    List,
+    /// Revoke an access token.
+    Revoke {
+        /// Its id (at_…).
+        id: String,
+    },
+    /// Restore a revoked, unexpired access token.
+    Restore {
+        /// Its id.
+        id: String,
+    },
+    /// Delete a revoked access token.
+    Delete {
+        /// Its id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct FileArgs {
+    /// File holding the operation token.
+    #[arg(long, value_name = "FILE")]
+    token: PathBuf,
+    /// A column to transform (CSV header name or JSON key); repeat for more. Default: every CSV
+    /// column, or each JSON Lines line as a string.
+    #[arg(long = "column", value_name = "NAME")]
+    columns: Vec<String>,
+    /// Input file [default: stdin].
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Output file [default: stdout].
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// csv (with a header row) or jsonl [default: from the input's extension, else csv].
+    #[arg(long, value_enum)]
+    format: Option<files::Format>,
+    /// Values per engine call (memory is bounded by about three batches).
+    #[arg(long, default_value_t = 65_536)]
+    batch: usize,
+}
+
+fn default_data() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("pseudo");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/pseudo")
+}
+
+fn exit_code(e: &Error) -> u8 {
+    if matches!(e.detail(), Some("no_data_folder" | "corrupt_settings" | "file_mode" | "corrupt")) {
+        return 3;
+    }
+    match e.kind() {
+        k if k.is_token_error() => 4,
+        ErrorKind::InvalidKey | ErrorKind::Storage => 3,
+        ErrorKind::WrongOperation
+        | ErrorKind::RetentionEnded
+        | ErrorKind::IssueRefused
+        | ErrorKind::PermissionDenied
+        | ErrorKind::AuthenticationFailed
+        | ErrorKind::InvalidSecret
+        | ErrorKind::InvalidState
+        | ErrorKind::NotFound => 4,
+        ErrorKind::BadRequest | ErrorKind::BatchFailed | ErrorKind::LimitExceeded | ErrorKind::InvalidInput => 5,
+        _ => 1,
+    }
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn project_id(name: &str) -> Result<ProjectId> {
+    ProjectId::new(name)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data = cli.data.clone().unwrap_or_else(default_data);
+    match run(cli.command, &data) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("pseudo: {}", e.message());
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn run(command: Command, data_dir: &Path) -> Result<u8> {
+    match command {
+        Command::Init => init(data_dir),
+        Command::Serve(a) => serve(data_dir, a),
+        Command::Project(c) => project(&data::open(data_dir)?, c),
+        Command::Token(c) => token(&data::open(data_dir)?, c),
+        Command::AccessToken(c) => access(&data::open(data_dir)?, c),
+        Command::Psn(a) => transform(&data::open(data_dir)?, Operation::Pseudonymise, a),
+        Command::Rev(a) => transform(&data::open(data_dir)?, Operation::Reverse, a),
+    }
+}
+
+fn init(dir: &Path) -> Result<u8> {
+    let done = data::init(dir)?;
+    eprintln!("pseudo: data folder {} made", done.path.display());
+    eprintln!("  organisation {}", done.settings.organisation);
+    eprintln!("  keyring (mode 0600): a backup of it defeats crypto-shredding; back up registry.db instead");
+    eprintln!("  first administrator access token (shown once; store it now):");
+    println!("{}", done.admin_token.secret.as_str());
+    Ok(0)
+}
+
+fn serve(dir: &Path, a: ServeArgs) -> Result<u8> {
+    let opened = data::open(dir)?;
+    let timeout = parse::lifetime(&a.timeout)?;
+    let config = ServerConfig { max_in_flight: a.max_in_flight, request_timeout: timeout, ..ServerConfig::default() };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PSEUDO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let tls = match (&a.tls_cert, &a.tls_key) {
+            (Some(c), Some(k)) => Some(pseudo_server::serve::tls_config(c, k).await?),
+            _ => None,
+        };
+        let listener = std::net::TcpListener::bind(a.listen)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot listen on {}: {}", a.listen, e.kind())))?;
+        let local = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(data = %opened.path.display(), "listening on {scheme}://{local}");
+        let app = pseudo_server::router(Services::from_data(&opened), config);
+        pseudo_server::serve::run(app, listener, tls, &opened, pseudo_server::serve::shutdown_signal()).await
+    })?;
+    tracing::info!("stopped");
+    Ok(0)
+}
+
+fn treatment(t: TreatmentArg) -> Treatment {
+    match t {
+        TreatmentArg::Same => Treatment::Same,
+        TreatmentArg::Different => Treatment::Different,
+    }
+}
+
+fn format(f: FormatArg) -> OutputFormat {
+    match f {
+        FormatArg::Base64url => OutputFormat::Base64url,
+        FormatArg::Hex => OutputFormat::Hex,
+        FormatArg::Base32 => OutputFormat::Base32,
+    }
+}
+
+fn project(d: &Opened, c: ProjectCmd) -> Result<u8> {
+    let admin = d.settings.local_admin();
+    let now = Timestamp::now();
+    match c {
+        ProjectCmd::Create { name, reversible, not_reversible: _, retention, treatment: t, format: f } => {
+            let p = NewProject {
+                id: project_id(&name)?,
+                name,
+                method: if reversible { Method::Reversible } else { Method::NotReversible },
+                retention: parse::retention(&retention)?,
+                treatment: treatment(t),
+                format: format(f),
+            };
+            print_json(&api::project_view(&ops::create_project(&d.registry, &admin, p, now)?));
+        }
+        ProjectCmd::List => {
+            let list: Vec<Value> = d.registry.projects()?.iter().map(api::project_view).collect();
+            print_json(&Value::Array(list));
+        }
+        ProjectCmd::Show { name } => print_json(&api::project_view(&d.registry.project(&project_id(&name)?)?)),
+        ProjectCmd::Collaborator(CollaboratorCmd::Add { name, org, can_reverse }) => {
+            let p = d.registry.add_collaborator(
+                &admin,
+                &project_id(&name)?,
+                Collaborator { organisation: org, can_reverse },
+            )?;
+            print_json(&api::project_view(&p));
+        }
+    }
+    Ok(0)
+}
+
+fn token(d: &Opened, c: TokenCmd) -> Result<u8> {
+    let admin = d.settings.local_admin();
+    match c {
+        TokenCmd::Issue { token_type, project, source_project, source_org, name, expires } => {
+            let source = source_project
+                .map(|p| Ok::<_, Error>((project_id(&p)?, source_org.unwrap_or(d.settings.organisation))))
+                .transpose()?;
+            let type_name = match token_type {
+                TokenType::Psn => "psn",
+                TokenType::Sec => "sec",
+                TokenType::Rev => "rev",
+            };
+            let issue = ops::LocalIssue {
+                project: project_id(&project)?,
+                kind: api::issue_kind(type_name, source)?,
+                name: name.unwrap_or_else(|| type_name.to_owned()),
+                lifetime: parse::lifetime(&expires)?,
+            };
+            let issued = ops::issue_as_local_admin(&d.registry, &d.authority, &admin, &issue, Timestamp::now())?;
+            if std::io::stdout().is_terminal() {
+                eprintln!(
+                    "pseudo: {} token {} for {} (expires at {}; shown once):",
+                    type_name,
+                    issued.jti(),
+                    project,
+                    issued.expires_at().unix()
+                );
+            }
+            println!("{}", issued.token());
+        }
+        TokenCmd::List => {
+            let list: Vec<Value> = d.registry.tokens()?.iter().map(api::token_view).collect();
+            print_json(&Value::Array(list));
+        }
+        TokenCmd::Revoke { jti } => print_json(&api::token_view(&d.registry.revoke_token(&admin, &jti)?)),
+        TokenCmd::Restore { jti } => {
+            print_json(&api::token_view(&d.registry.restore_token(&admin, &jti, Timestamp::now())?))
+        }
+        TokenCmd::Delete { jti } => {
+            d.registry.delete_token(&admin, &jti)?;
+            print_json(&json!({ "deleted": jti }));
+        }
+    }
+    Ok(0)
+}
+
+fn access(d: &Opened, c: AccessCmd) -> Result<u8> {
+    let admin = d.settings.local_admin();
+    let now = Timestamp::now();
+    match c {
+        AccessCmd::Create { name, service, user, org, expires } => {
+            let lifetime = parse::lifetime(&expires)?;
+            let org = org.unwrap_or(d.settings.organisation);
+            let made = match (service, user) {
+                (Some(account), _) => {
+                    let acct = Principal { id: account, organisation: org, role: Role::ServiceAccount };
+                    d.registry.create_access_token(&admin, AccessKind::Service, Some(&acct), &name, lifetime, now)?
+                }
+                (None, Some(user)) => {
+                    // The local administrator makes a person's first token on their behalf.
+                    let role = if d.settings.admins.contains(&user) { Role::Admin } else { Role::User };
+                    let person = Principal { id: user, organisation: org, role };
+                    d.registry.create_access_token(&person, AccessKind::Personal, None, &name, lifetime, now)?
+                }
+                (None, None) => {
+                    d.registry.create_access_token(&admin, AccessKind::Personal, None, &name, lifetime, now)?
+                }
+            };
+            if std::io::stdout().is_terminal() {
+                eprintln!("pseudo: access token {} (shown once):", made.record.id);
+            }
+            println!("{}", made.secret.as_str());
+        }
+        AccessCmd::List => {
+            let list: Vec<Value> = d.registry.access_tokens()?.iter().map(api::access_view).collect();
+            print_json(&Value::Array(list));
+        }
+        AccessCmd::Revoke { id } => print_json(&api::access_view(&d.registry.revoke_access_token(&admin, &id)?)),
+        AccessCmd::Restore { id } => print_json(&api::access_view(&d.registry.restore_access_token(&admin, &id, now)?)),
+        AccessCmd::Delete { id } => {
+            d.registry.delete_access_token(&admin, &id)?;
+            print_json(&json!({ "deleted": id }));
+        }
+    }
+    Ok(0)
+}
+
+fn read_token(path: &Path) -> Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text)).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("cannot read the token file {}: {}", path.display(), e.kind()))
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(Error::new(ErrorKind::MalformedToken, format!("the token file {} is empty", path.display())));
+    }
+    Ok(token.to_owned())
+}
+
+fn transform(d: &Opened, op: Operation, a: FileArgs) -> Result<u8> {
+    let format = a.format.unwrap_or_else(|| {
+        let ext = a.input.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext, "jsonl" | "ndjson") {
+            files::Format::Jsonl
+        } else {
+            files::Format::Csv
+        }
+    });
+    let job = files::Job {
+        operation: op,
+        token: read_token(&a.token)?,
+        columns: a.columns,
+        input: a.input,
+        output: a.output,
+        format,
+        batch_cells: a.batch,
+    };
+    let summary = files::run(&d.engine, job)?;
+    // The keyring may have advanced past midnight during a long run.
+    d.keyring.sync(&d.engine)?;
+    if std::io::stderr().is_terminal() || summary.failed > 0 {
+        eprintln!("pseudo: {} records, {} values, {} failed", summary.records, summary.values, summary.failed);
+    }
+    Ok(if summary.failed > 0 { 5 } else { 0 })
+}
