@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 # Both start with `setup` (idempotent, quick once done), so they work on a fresh machine.
 demo: setup demo-rust demo-ffi demo-py
 
-test: setup lint test-rust test-spec test-ffi test-py
+test: setup lint test-rust test-spec test-ffi test-install test-py
 
 setup:
 	bash .ci/setup
