@@ -4,12 +4,12 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test setup demo-rust test-rust test-spec bench wire-memory fuzz lint vectors demo-ffi test-ffi demo-py test-py
+.PHONY: demo test setup demo-rust test-rust test-features test-spec bench wire-memory fuzz lint vectors demo-ffi test-ffi demo-py test-py
 
 # Both start with `setup` (idempotent, quick once done), so they work on a fresh machine.
 demo: setup demo-rust demo-ffi demo-py demo-server
 
-test: setup lint test-rust test-spec test-ffi test-py test-server
+test: setup lint test-rust test-features test-spec test-ffi test-install test-py test-server
 
 setup:
 	bash .ci/setup
@@ -20,6 +20,13 @@ demo-rust:
 
 test-rust:
 	$(CARGO) test --workspace --exclude pseudo-py
+
+# pseudo-core for an engine-only service (no registry, no SQLite): builds, and its tests, examples
+# and docs stay warning-free; the crate's package file list is complete.
+test-features:
+	$(CARGO) build -q -p pseudo-core --no-default-features
+	$(CARGO) clippy -q -p pseudo-core --no-default-features --all-targets -- -D warnings
+	$(CARGO) package -q -p pseudo-core --list --allow-dirty >/dev/null
 
 lint:
 	$(CARGO) fmt --all --check

@@ -147,6 +147,45 @@ const MAX_CACHED_KEYS: usize = 4096;
 pub const MAX_ADVANCE_AHEAD_DAYS: i64 = 7;
 
 /// The pseudonymisation engine. `Send + Sync`: share one across threads.
+///
+/// It holds the master keys and the authority's public keys; every call verifies the token it is
+/// given and runs the batch the token allows, in input order, on every core.
+///
+/// ```
+/// use std::time::Duration;
+/// use pseudo_core::*;
+///
+/// # fn main() -> Result<()> {
+/// # let authority = Authority::new(SigningKey::generate()?, "https://portal.example", "pseudo-engine")?;
+/// # let config = ProjectConfig {
+/// #     method: Method::Reversible,
+/// #     retention_end: Timestamp::now().saturating_add(Duration::from_secs(365 * 86_400)),
+/// #     treatment: Treatment::Same,
+/// #     format: OutputFormat::Base64url,
+/// # };
+/// # let request = |kind| TokenRequest {
+/// #     kind, subject: "alice".into(), organisation: OrgId::nil(),
+/// #     project: ProjectId::new("cohort-2026").unwrap(), request: "req-1".into(),
+/// #     config, lifetime: Duration::from_secs(3600),
+/// # };
+/// # let psn_token = authority.issue(&request(TokenKind::Pseudonymise))?.token().to_owned();
+/// # let rev_token = authority.issue(&request(TokenKind::Reverse(ReverseLevel::Level1)))?.token().to_owned();
+/// let engine = Engine::new(
+///     Keyring::new(MasterKey::generate(1)?),     // in production: Keyring::from_file(...)
+///     &[authority.verifying_key().clone()],      // the authority's public key(s)
+///     EngineOptions::new("https://portal.example", "pseudo-engine"),
+/// )?;
+/// // Strict: every value or an error.
+/// let pseudonyms = engine.pseudonymise(&psn_token, &["Example PID 1", "Example PID 2"])?;
+/// assert_eq!(engine.reverse(&rev_token, &pseudonyms)?, ["Example PID 1", "Example PID 2"]);
+///
+/// // Per item: a value that is not a pseudonym of this project fails alone.
+/// let mixed = [pseudonyms[0].as_str(), "not-a-pseudonym"];
+/// let out = engine.call(Operation::Reverse, &rev_token, &mixed, BatchMode::PerItem, Timestamp::now())?;
+/// assert_eq!(out.get(0), Some(Ok("Example PID 1")));
+/// assert!(matches!(out.get(1), Some(Err(_))));
+/// # Ok(()) }
+/// ```
 pub struct Engine {
     verifier: Verifier,
     keyring: RwLock<Keyring>,

@@ -267,6 +267,25 @@ fn decode_text(text: &str, enc: Encoding) -> Result<Zeroizing<Vec<u8>>> {
 
 /// The engine's master keys by version, one of them primary (used for new pseudonyms). Older
 /// versions stay to reverse and to authenticate pseudonyms made under them.
+///
+/// The serialised form carries each key chain's current day: after the engine advances its
+/// chains, persist [`Engine::export_keyring`](crate::Engine::export_keyring) over the old file
+/// (an old copy, a backup included, can recompute shredded keys; `docs/SPEC.md` §8).
+///
+/// ```
+/// use pseudo_core::*;
+///
+/// # fn main() -> Result<()> {
+/// let mut keyring = Keyring::new(MasterKey::generate(1)?);
+/// keyring.add(MasterKey::generate(2)?)?; // rotation: version 2 serves new projects
+/// keyring.set_primary(2)?;
+/// assert_eq!(keyring.versions(), [1, 2]);
+///
+/// let bytes = keyring.to_bytes(); // zeroized on drop; store it with mode 0600
+/// let loaded = Keyring::from_bytes(&bytes)?; // or Keyring::from_file(path): raw, hex or base64
+/// assert_eq!(loaded.primary_version(), 2);
+/// # Ok(()) }
+/// ```
 pub struct Keyring {
     keys: Vec<MasterKey>,
     primary: u16,

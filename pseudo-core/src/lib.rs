@@ -8,12 +8,26 @@
 //!   Given a token and a batch of values it verifies the token (a [`Grant`]) and pseudonymises,
 //!   re-pseudonymises (level 2) or reverses the batch, in input order, on every core.
 //! * [`wire::handle`] speaks the INCERT API's bodies (`{"data": [...]}` or CSV).
-//! * [`registry::Registry`] keeps projects, requests, the issuing policy, records of issued tokens
-//!   (revoke, restore, delete, last used), access tokens and the audit log, in SQLite or in memory;
-//!   the engine consults it through [`TokenStatus`] and [`AuditSink`].
+//! * `registry::Registry` (feature `registry`) keeps projects, requests, the issuing policy,
+//!   records of issued tokens (revoke, restore, delete, last used), access tokens and the audit
+//!   log, in SQLite or in memory; the engine consults it through [`TokenStatus`] and
+//!   [`AuditSink`], which a host can also implement over its own store.
 //!
 //! The exact construction (key derivation, AES-SIV associated data, HMAC input, envelope bytes,
 //! encodings, claims) is specified in `docs/SPEC.md` with test vectors.
+//!
+//! # Cargo features
+//!
+//! | feature | default | gives |
+//! |---|---|---|
+//! | `registry` | on | the `registry` module: projects, requests, token records, access tokens, audit; in memory or the host's own `registry::Store` |
+//! | `sqlite` | on (implies `registry`) | `registry::SqliteStore` and `Registry::open_sqlite`, with SQLite compiled in |
+//!
+//! An engine-only service (verify tokens, pseudonymise, reverse, serve the wire format) needs
+//! neither: `pseudo-core = { version = "0.1", default-features = false }` builds without the
+//! registry and without compiling SQLite. JWT signatures go through `jsonwebtoken`'s pure-Rust
+//! `rust_crypto` backend, which always compiles its RSA and ECDSA code too (jsonwebtoken 11 has
+//! no finer feature); pseudo accepts only EdDSA, whatever the token's header says.
 //!
 //! ```
 //! use std::time::Duration;
@@ -55,6 +69,7 @@ mod config;
 mod engine;
 mod error;
 mod keys;
+#[cfg(feature = "registry")]
 pub mod registry;
 mod token;
 mod transform;

@@ -10,6 +10,7 @@ mod calendar;
 mod memory;
 mod model;
 mod secret;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
@@ -29,6 +30,7 @@ pub use model::{
     Role, TokenRecord, TokenStatusKind,
 };
 pub use secret::{PERSONAL_PREFIX, SERVICE_PREFIX};
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::Store;
 
@@ -133,7 +135,55 @@ impl fmt::Debug for NewAccessToken {
 /// An earlier revocation answer: when, whether active, and for which token text (its digest).
 type CheckedToken = (Instant, bool, [u8; 32]);
 
-/// The registry.
+/// The registry: the authority's records, behind one [`Store`] ([`MemoryStore`], `SqliteStore`
+/// with the `sqlite` feature, or the host's own). Give it to the engine as its [`TokenStatus`] and
+/// [`AuditSink`] so revoked tokens are refused and every call is audited.
+///
+/// ```
+/// use std::{sync::Arc, time::Duration};
+/// use pseudo_core::registry::*;
+/// use pseudo_core::*;
+///
+/// # fn main() -> Result<()> {
+/// let registry = Arc::new(Registry::in_memory()); // or Registry::open_sqlite(path, options)
+/// let authority = Authority::new(SigningKey::generate()?, "https://portal.example", "pseudo-engine")?;
+/// let engine = Engine::new(
+///     Keyring::new(MasterKey::generate(1)?),
+///     &[authority.verifying_key().clone()],
+///     EngineOptions::new("https://portal.example", "pseudo-engine"),
+/// )?
+/// .with_token_status(registry.clone())
+/// .with_audit(registry.clone());
+///
+/// let (hospital, university) = (OrgId::from_u128(1), OrgId::from_u128(2));
+/// let admin = Principal { id: "admin".into(), organisation: hospital, role: Role::Admin };
+/// let owner = Principal { id: "olivia".into(), organisation: hospital, role: Role::User };
+/// let researcher = Principal { id: "rahul".into(), organisation: university, role: Role::User };
+/// let now = Timestamp::now();
+///
+/// let project = registry.create_project(&owner, NewProject {
+///     id: ProjectId::new("cohort-2026")?,
+///     name: "Cohort 2026".into(),
+///     method: Method::Reversible,
+///     retention: Retention { years: 5, months: 0, days: 0 },
+///     treatment: Treatment::Same,
+///     format: OutputFormat::Base64url,
+/// }, now)?;
+/// registry.add_collaborator(&owner, &project.id, Collaborator { organisation: university, can_reverse: false })?;
+/// let request = registry.submit_request(&researcher, &project.id, "admissions 2020-2025", now)?;
+/// registry.decide_request(&admin, &request.id, true, Some("ethics approval attached"), now)?;
+/// let issued = registry.issue_token(
+///     &authority, &researcher, &request.id, IssueKind::Pseudonymise, "etl", Duration::from_secs(3600), now,
+/// )?;
+///
+/// engine.pseudonymise(issued.token(), &["Example PID 1"])?;
+/// assert!(registry.token(issued.jti())?.last_used.is_some());
+/// registry.revoke_token(&researcher, issued.jti())?;
+/// let refused = engine.pseudonymise(issued.token(), &["Example PID 1"]).unwrap_err();
+/// assert_eq!(refused.kind(), ErrorKind::Revoked);
+/// assert_eq!(registry.audit_events(10)?.len(), 2);
+/// # Ok(()) }
+/// ```
 pub struct Registry {
     store: Arc<dyn Store>,
     options: RegistryOptions,
@@ -220,7 +270,8 @@ impl Registry {
         Self::new(Arc::new(MemoryStore::new()), RegistryOptions::default())
     }
 
-    /// A registry in a SQLite file (created if absent).
+    /// A registry in a SQLite file (created if absent). Needs the `sqlite` feature (on by default).
+    #[cfg(feature = "sqlite")]
     pub fn open_sqlite(path: impl AsRef<std::path::Path>, options: RegistryOptions) -> Result<Self> {
         Ok(Self::new(Arc::new(SqliteStore::open(path)?), options))
     }

@@ -125,6 +125,38 @@ impl IssuedToken {
 }
 
 /// Issues signed operation tokens.
+///
+/// It signs with an Ed25519 [`SigningKey`]; engines trust its [`Authority::verifying_key`]. The
+/// token is shown once: keep only its `jti` (and let a registry or an [`IssuePolicy`] decide who
+/// may have one).
+///
+/// ```
+/// use std::time::Duration;
+/// use pseudo_core::*;
+///
+/// # fn main() -> Result<()> {
+/// let authority = Authority::new(SigningKey::generate()?, "https://portal.example", "pseudo-engine")?;
+/// let issued = authority.issue(&TokenRequest {
+///     kind: TokenKind::Pseudonymise,
+///     subject: "alice".into(),
+///     organisation: OrgId::from_u128(2),
+///     project: ProjectId::new("cohort-2026")?,
+///     request: "req-1".into(),
+///     config: ProjectConfig {
+///         method: Method::NotReversible,
+///         retention_end: Timestamp::now().saturating_add(Duration::from_secs(365 * 86_400)),
+///         treatment: Treatment::Same,
+///         format: OutputFormat::Hex,
+///     },
+///     lifetime: Duration::from_secs(3600),
+/// })?;
+/// assert_eq!(issued.token().split('.').count(), 3); // a compact JWS, EdDSA-signed
+/// println!("issued {} (expires at {})", issued.jti(), issued.expires_at().unix());
+/// // Engines get the public half, e.g. as a JWK.
+/// let jwk = authority.verifying_key().to_jwk();
+/// assert_eq!(VerifyingKey::from_jwk(&jwk)?.kid(), authority.verifying_key().kid());
+/// # Ok(()) }
+/// ```
 pub struct Authority {
     key: SigningKey,
     issuer: String,

@@ -309,7 +309,88 @@ fn bearer(authorization: Option<&str>) -> Result<&str, Error> {
     Ok(token.trim())
 }
 
-/// Handles one request now.
+/// Handles one request now: path, `Authorization`, `Content-Type`, `Accept` and body in, status,
+/// content type and body out. It never fails: every problem is a JSON error body with its status.
+///
+/// ```
+/// use std::time::Duration;
+/// use pseudo_core::{wire, *};
+///
+/// # fn main() -> Result<()> {
+/// # let authority = Authority::new(SigningKey::generate()?, "https://portal.example", "pseudo-engine")?;
+/// # let token = authority.issue(&TokenRequest {
+/// #     kind: TokenKind::Pseudonymise, subject: "alice".into(), organisation: OrgId::nil(),
+/// #     project: ProjectId::new("cohort-2026")?, request: "req-1".into(),
+/// #     config: ProjectConfig {
+/// #         method: Method::NotReversible,
+/// #         retention_end: Timestamp::now().saturating_add(Duration::from_secs(86_400)),
+/// #         treatment: Treatment::Same, format: OutputFormat::Base64url,
+/// #     },
+/// #     lifetime: Duration::from_secs(3600),
+/// # })?;
+/// # let engine = Engine::new(Keyring::new(MasterKey::generate(1)?), &[authority.verifying_key().clone()],
+/// #     EngineOptions::new("https://portal.example", "pseudo-engine"))?;
+/// let authorization = format!("Bearer {}", token.token());
+/// let response = wire::handle(&engine, &wire::WireRequest {
+///     path: wire::PATH_PSEUDONYMISE,
+///     authorization: Some(&authorization),
+///     content_type: Some("application/json"),
+///     accept: None,
+///     body: br#"{"data": ["Example PID 1", "Example PID 2"]}"#,
+/// });
+/// assert_eq!((response.status, response.content_type), (200, "application/json"));
+///
+/// let data: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+/// assert_eq!(data["data"].as_array().unwrap().len(), 2);
+///
+/// let no_token = wire::WireRequest {
+///     path: wire::PATH_PSEUDONYMISE,
+///     authorization: None,
+///     content_type: Some("text/csv"),
+///     accept: None,
+///     body: b"Example PID 1,Example PID 2",
+/// };
+/// assert_eq!(wire::handle(&engine, &no_token).status, 401); // {"error": {"code": ..., "message": ...}}
+/// # Ok(()) }
+/// ```
+///
+/// # Serving it from an async server
+///
+/// The call is CPU-bound and synchronous (token verification, then the batch on rayon's pool), so
+/// an async server must not run it on its executor's worker threads: a million-value body would
+/// stall every other connection on that worker. Move it to the blocking pool with owned data,
+/// and share the engine in an `Arc`. With axum and tokio (the shape `pseudo-server` takes):
+///
+/// ```ignore
+/// use std::sync::Arc;
+/// use axum::{body::Bytes, extract::State, http::{header, HeaderMap, StatusCode, Uri}, response::IntoResponse};
+///
+/// async fn incert(State(engine): State<Arc<pseudo_core::Engine>>, uri: Uri, headers: HeaderMap, body: Bytes)
+///     -> impl IntoResponse
+/// {
+///     let h = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+///     let (auth, ctype, accept) = (h(header::AUTHORIZATION), h(header::CONTENT_TYPE), h(header::ACCEPT));
+///     let path = uri.path().to_owned();
+///     let response = tokio::task::spawn_blocking(move || {
+///         pseudo_core::wire::handle(&engine, &pseudo_core::wire::WireRequest {
+///             path: &path,
+///             authorization: auth.as_deref(),
+///             content_type: ctype.as_deref(),
+///             accept: accept.as_deref(),
+///             body: &body,
+///         })
+///     })
+///     .await
+///     .expect("the wire handler does not panic");
+///     (StatusCode::from_u16(response.status).unwrap(), [(header::CONTENT_TYPE, response.content_type)], response.body)
+/// }
+/// // Router::new().route("/api/request-psn", post(incert)).route("/api/request-psn-rev", post(incert))
+/// //     .layer(DefaultBodyLimit::max(engine.options().limits.max_body_bytes)).with_state(engine)
+/// ```
+///
+/// Cap the body size in the HTTP layer too (the engine's [`Limits`](crate::Limits) refuse a
+/// larger body, but only once it is in memory), and bound how many batches run at once (a
+/// concurrency limit or a semaphore): each one already uses every core.
 pub fn handle(engine: &Engine, req: &WireRequest<'_>) -> WireResponse {
     handle_at(engine, req, Timestamp::now())
 }
