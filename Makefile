@@ -18,8 +18,9 @@ demo-rust:
 	$(CARGO) run -q --release -p pseudo-core --example quickstart
 	$(CARGO) run -q --release -p pseudo-core --example lifecycle
 
+# The server and command line have their own target (test-server) that runs their tests once.
 test-rust:
-	$(CARGO) test --workspace --exclude pseudo-py
+	$(CARGO) test --workspace --exclude pseudo-py --exclude pseudo-server --exclude pseudo-cli
 
 # pseudo-core for an engine-only service (no registry, no SQLite): builds, and its tests, examples
 # and docs stay warning-free; the crate's package file list is complete.

@@ -6,165 +6,115 @@
 
 use std::fmt;
 
-/// What went wrong, as a stable machine-readable category.
-///
-/// The bindings (C status codes, Python exception classes, wire error codes) map every kind
-/// exhaustively; adding one fails their build until they handle it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
+/// Defines [`ErrorKind`] and everything the faces derive from it, from one table: each kind with
+/// its documentation, its stable code (the wire's `error.code`, Python's `.code`), its HTTP status
+/// (INCERT endpoints and the REST API), whether it is a problem with the bearer token, and a fixed
+/// one-line summary (C's `pseudo_status_message`). Adding a row adds the kind everywhere; the faces'
+/// exhaustive matches (C status, Python class) then fail to build until they place it.
+macro_rules! error_kinds {
+    ($( $(#[doc = $doc:literal])* $kind:ident => $code:literal, $status:literal, $token:literal, $summary:literal; )*) => {
+        /// What went wrong, as a stable machine-readable category.
+        ///
+        /// Not `#[non_exhaustive]` on purpose: the bindings (C status codes, Python exception
+        /// classes) match every kind, so a new kind fails their build until they handle it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorKind {
+            $( $(#[doc = $doc])* $kind, )*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in declaration order.
+            pub const ALL: [ErrorKind; [$(ErrorKind::$kind),*].len()] = [$(ErrorKind::$kind),*];
+
+            /// A short, stable, snake_case name (used as the wire error code).
+            pub const fn code(self) -> &'static str {
+                match self { $( ErrorKind::$kind => $code, )* }
+            }
+
+            /// The HTTP status that answers this kind (SPEC §6; the REST API uses the same).
+            pub const fn http_status(self) -> u16 {
+                match self { $( ErrorKind::$kind => $status, )* }
+            }
+
+            /// Whether this kind is a problem with the bearer token (HTTP 401 on the wire).
+            pub const fn is_token_error(self) -> bool {
+                match self { $( ErrorKind::$kind => $token, )* }
+            }
+
+            /// A fixed one-line description of the kind (never data or secrets).
+            pub const fn summary(self) -> &'static str {
+                match self { $( ErrorKind::$kind => $summary, )* }
+            }
+        }
+    };
+}
+
+error_kinds! {
     /// The token is not a well-formed compact JWS (three base64url parts, JSON header and claims).
-    MalformedToken,
+    MalformedToken => "malformed_token", 401, true, "the token is malformed";
     /// The token is larger than the configured maximum.
-    TokenTooLarge,
+    TokenTooLarge => "token_too_large", 401, true, "the token is too large";
     /// The header names an algorithm other than the one pinned for its key (e.g. `none`, `HS256`).
-    UnsupportedAlgorithm,
+    UnsupportedAlgorithm => "unsupported_algorithm", 401, true, "the token's algorithm is not supported";
     /// The `kid` header names no known verifying key.
-    UnknownKey,
+    UnknownKey => "unknown_key", 401, true, "the token was signed by an unknown key";
     /// The `typ` header is not one of the token types of this library, or disagrees with the claims.
-    WrongTokenType,
+    WrongTokenType => "wrong_token_type", 401, true, "the token type is wrong";
     /// The signature does not verify.
-    InvalidSignature,
+    InvalidSignature => "invalid_signature", 401, true, "the token's signature is invalid";
     /// The token's `exp` is in the past.
-    Expired,
+    Expired => "token_expired", 401, true, "the token has expired";
     /// The token's `nbf` (or `iat`) is in the future.
-    NotYetValid,
+    NotYetValid => "token_not_yet_valid", 401, true, "the token is not valid yet";
     /// The issuer is not the one expected.
-    WrongIssuer,
+    WrongIssuer => "wrong_issuer", 401, true, "the token's issuer is wrong";
     /// The audience is not the one expected.
-    WrongAudience,
+    WrongAudience => "wrong_audience", 401, true, "the token's audience is wrong";
     /// A claim is missing, has the wrong type, or breaks a rule of the specification.
-    InvalidClaims,
+    InvalidClaims => "invalid_claims", 401, true, "the token's claims are invalid";
     /// The token is valid but may not be used for the operation asked (e.g. a `rev` token on `request-psn`).
-    WrongOperation,
+    WrongOperation => "wrong_operation", 403, false, "the token does not allow this operation";
     /// The token was revoked or deleted by the authority.
-    Revoked,
+    Revoked => "token_revoked", 401, true, "the token was revoked";
     /// The project's retention has ended: reversal is refused for ever.
-    RetentionEnded,
+    RetentionEnded => "retention_ended", 403, false, "the project's retention has ended";
     /// Key material is malformed, too short, of an unknown version, or cannot be read.
-    InvalidKey,
+    InvalidKey => "invalid_key", 500, false, "the key material is invalid";
     /// The authority refuses to issue this token (policy or configuration rule).
-    IssueRefused,
+    IssueRefused => "issue_refused", 403, false, "the authority refuses to issue this token";
     /// The caller's input is invalid (bad argument, bad configuration value).
-    InvalidInput,
+    InvalidInput => "invalid_input", 400, false, "the input is invalid";
     /// The request body is not what the wire format expects.
-    BadRequest,
+    BadRequest => "bad_request", 400, false, "the request body is invalid";
     /// A size limit was exceeded (body, items, bytes per item); nothing was processed.
-    LimitExceeded,
+    LimitExceeded => "limit_exceeded", 413, false, "a size limit was exceeded";
     /// The content type is not supported.
-    UnsupportedMediaType,
+    UnsupportedMediaType => "unsupported_media_type", 415, false, "the content type is not supported";
     /// One or more items of a strict batch failed; see [`Error::item_failures`].
-    BatchFailed,
+    BatchFailed => "invalid_items", 422, false, "one or more items of the batch failed";
     /// Reading or writing a file failed.
-    Io,
+    Io => "io_error", 500, false, "an i/o error occurred";
     /// A registry record (project, request, token, access token) does not exist.
-    NotFound,
+    NotFound => "not_found", 404, false, "the registry record does not exist";
     /// The record exists but is not in a state that allows this (e.g. deleting an active token,
     /// restoring an expired one, adding a collaborator while a request is pending).
-    InvalidState,
+    InvalidState => "invalid_state", 409, false, "the record's state does not allow this";
     /// The acting principal may not do this (e.g. a service token made by a non-administrator).
-    PermissionDenied,
+    PermissionDenied => "permission_denied", 403, false, "the acting principal may not do this";
     /// An access-token secret is unknown, revoked or expired.
-    AuthenticationFailed,
+    AuthenticationFailed => "authentication_failed", 401, false, "the access token is unknown, revoked or expired";
     /// An access-token secret is malformed: wrong prefix, length or checksum (a typo or truncation).
-    InvalidSecret,
+    InvalidSecret => "invalid_secret", 401, false, "the access-token secret is malformed (prefix, length or checksum)";
     /// The registry's storage failed or is corrupt.
-    Storage,
+    Storage => "storage_error", 503, false, "the registry's storage failed or is corrupt";
     /// An internal invariant failed. Please report it.
-    Internal,
+    Internal => "internal_error", 500, false, "internal error (please report it)";
 }
 
 impl ErrorKind {
-    /// A short, stable, snake_case name (used as the wire error code).
-    pub fn code(self) -> &'static str {
-        match self {
-            ErrorKind::MalformedToken => "malformed_token",
-            ErrorKind::TokenTooLarge => "token_too_large",
-            ErrorKind::UnsupportedAlgorithm => "unsupported_algorithm",
-            ErrorKind::UnknownKey => "unknown_key",
-            ErrorKind::WrongTokenType => "wrong_token_type",
-            ErrorKind::InvalidSignature => "invalid_signature",
-            ErrorKind::Expired => "token_expired",
-            ErrorKind::NotYetValid => "token_not_yet_valid",
-            ErrorKind::WrongIssuer => "wrong_issuer",
-            ErrorKind::WrongAudience => "wrong_audience",
-            ErrorKind::InvalidClaims => "invalid_claims",
-            ErrorKind::WrongOperation => "wrong_operation",
-            ErrorKind::Revoked => "token_revoked",
-            ErrorKind::RetentionEnded => "retention_ended",
-            ErrorKind::InvalidKey => "invalid_key",
-            ErrorKind::IssueRefused => "issue_refused",
-            ErrorKind::InvalidInput => "invalid_input",
-            ErrorKind::BadRequest => "bad_request",
-            ErrorKind::LimitExceeded => "limit_exceeded",
-            ErrorKind::UnsupportedMediaType => "unsupported_media_type",
-            ErrorKind::BatchFailed => "invalid_items",
-            ErrorKind::Io => "io_error",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::InvalidState => "invalid_state",
-            ErrorKind::PermissionDenied => "permission_denied",
-            ErrorKind::AuthenticationFailed => "authentication_failed",
-            ErrorKind::InvalidSecret => "invalid_secret",
-            ErrorKind::Storage => "storage_error",
-            ErrorKind::Internal => "internal_error",
-        }
-    }
-
-    /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 29] = [
-        ErrorKind::MalformedToken,
-        ErrorKind::TokenTooLarge,
-        ErrorKind::UnsupportedAlgorithm,
-        ErrorKind::UnknownKey,
-        ErrorKind::WrongTokenType,
-        ErrorKind::InvalidSignature,
-        ErrorKind::Expired,
-        ErrorKind::NotYetValid,
-        ErrorKind::WrongIssuer,
-        ErrorKind::WrongAudience,
-        ErrorKind::InvalidClaims,
-        ErrorKind::WrongOperation,
-        ErrorKind::Revoked,
-        ErrorKind::RetentionEnded,
-        ErrorKind::InvalidKey,
-        ErrorKind::IssueRefused,
-        ErrorKind::InvalidInput,
-        ErrorKind::BadRequest,
-        ErrorKind::LimitExceeded,
-        ErrorKind::UnsupportedMediaType,
-        ErrorKind::BatchFailed,
-        ErrorKind::Io,
-        ErrorKind::NotFound,
-        ErrorKind::InvalidState,
-        ErrorKind::PermissionDenied,
-        ErrorKind::AuthenticationFailed,
-        ErrorKind::InvalidSecret,
-        ErrorKind::Storage,
-        ErrorKind::Internal,
-    ];
-
     /// The kind whose [`ErrorKind::code`] is `code`.
     pub fn from_code(code: &str) -> Option<ErrorKind> {
         Self::ALL.into_iter().find(|k| k.code() == code)
-    }
-
-    /// Whether this kind is a problem with the bearer token (HTTP 401 on the wire).
-    pub fn is_token_error(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::MalformedToken
-                | ErrorKind::TokenTooLarge
-                | ErrorKind::UnsupportedAlgorithm
-                | ErrorKind::UnknownKey
-                | ErrorKind::WrongTokenType
-                | ErrorKind::InvalidSignature
-                | ErrorKind::Expired
-                | ErrorKind::NotYetValid
-                | ErrorKind::WrongIssuer
-                | ErrorKind::WrongAudience
-                | ErrorKind::InvalidClaims
-                | ErrorKind::Revoked
-        )
     }
 }
 

@@ -179,7 +179,6 @@ impl pseudo_status {
             ErrorKind::AuthenticationFailed => PSEUDO_AUTHENTICATION_FAILED,
             ErrorKind::InvalidSecret => PSEUDO_INVALID_SECRET,
             ErrorKind::Storage => PSEUDO_STORAGE,
-            _ => PSEUDO_UNKNOWN_ERROR,
         }
     }
 
@@ -194,36 +193,12 @@ impl pseudo_status {
             PSEUDO_INDEX_OUT_OF_RANGE => "the index is past the end of the batch",
             PSEUDO_ITEM_FAILED => "this item of the batch failed",
             PSEUDO_PANIC => "an internal panic was caught (please report it)",
-            PSEUDO_MALFORMED_TOKEN => "the token is malformed",
-            PSEUDO_TOKEN_TOO_LARGE => "the token is too large",
-            PSEUDO_UNSUPPORTED_ALGORITHM => "the token's algorithm is not supported",
-            PSEUDO_UNKNOWN_KEY => "the token was signed by an unknown key",
-            PSEUDO_WRONG_TOKEN_TYPE => "the token type is wrong",
-            PSEUDO_INVALID_SIGNATURE => "the token's signature is invalid",
-            PSEUDO_TOKEN_EXPIRED => "the token has expired",
-            PSEUDO_TOKEN_NOT_YET_VALID => "the token is not valid yet",
-            PSEUDO_WRONG_ISSUER => "the token's issuer is wrong",
-            PSEUDO_WRONG_AUDIENCE => "the token's audience is wrong",
-            PSEUDO_INVALID_CLAIMS => "the token's claims are invalid",
-            PSEUDO_WRONG_OPERATION => "the token does not allow this operation",
-            PSEUDO_TOKEN_REVOKED => "the token was revoked",
-            PSEUDO_RETENTION_ENDED => "the project's retention has ended",
-            PSEUDO_INVALID_KEY => "the key material is invalid",
-            PSEUDO_ISSUE_REFUSED => "the authority refuses to issue this token",
-            PSEUDO_INVALID_INPUT => "the input is invalid",
-            PSEUDO_BAD_REQUEST => "the request body is invalid",
-            PSEUDO_LIMIT_EXCEEDED => "a size limit was exceeded",
-            PSEUDO_UNSUPPORTED_MEDIA_TYPE => "the content type is not supported",
-            PSEUDO_BATCH_FAILED => "one or more items of the batch failed",
-            PSEUDO_IO => "an i/o error occurred",
-            PSEUDO_INTERNAL => "internal error (please report it)",
-            PSEUDO_NOT_FOUND => "the registry record does not exist",
-            PSEUDO_INVALID_STATE => "the record's state does not allow this",
-            PSEUDO_PERMISSION_DENIED => "the acting principal may not do this",
-            PSEUDO_AUTHENTICATION_FAILED => "the access token is unknown, revoked or expired",
-            PSEUDO_INVALID_SECRET => "the access-token secret is malformed (prefix, length or checksum)",
-            PSEUDO_STORAGE => "the registry's storage failed or is corrupt",
             PSEUDO_UNKNOWN_ERROR => "an error this version of the C API does not know",
+            // Every status of a core error kind: the core's one-line summary of that kind.
+            other => match ErrorKind::ALL.into_iter().find(|k| Self::from_kind(*k) == other) {
+                Some(k) => k.summary(),
+                None => "an error this version of the C API does not know",
+            },
         }
     }
 
@@ -513,6 +488,31 @@ mod tests {
             assert_ne!(s, PSEUDO_UNKNOWN_ERROR, "{k:?} has no status yet");
             assert!(seen.insert(s as u32), "{k:?} shares a status");
         }
+    }
+
+    #[test]
+    fn the_readme_status_table_is_the_enum() {
+        // README.md "Statuses" lists `| number | `NAME` |` pairs; it must be exactly the enum.
+        let readme = include_str!("../README.md");
+        let table = readme.split("## Statuses").nth(1).expect("README has a Statuses section");
+        let table = table.split("\n## ").next().unwrap_or(table);
+        let mut listed: Vec<(u32, String)> = Vec::new();
+        for line in table.lines().filter(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+            for pair in cells.chunks(2) {
+                if let [n, name] = pair {
+                    if let Ok(n) = n.parse::<u32>() {
+                        // The name is the first `code span` of its cell (a remark may follow).
+                        let name = name.split('`').nth(1).unwrap_or(name);
+                        listed.push((n, name.to_owned()));
+                    }
+                }
+            }
+        }
+        listed.sort();
+        let mut actual: Vec<(u32, String)> = pseudo_status::ALL.iter().map(|s| (*s as u32, format!("{s:?}"))).collect();
+        actual.sort();
+        assert_eq!(listed, actual, "pseudo-ffi/README.md's status table differs from pseudo_status");
     }
 
     #[test]

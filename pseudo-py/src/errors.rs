@@ -178,9 +178,6 @@ fn class_of(e: &Exceptions, kind: ErrorKind) -> &Py<PyType> {
         ErrorKind::InvalidSecret => &e.invalid_secret,
         ErrorKind::Storage => &e.storage,
         ErrorKind::Internal => &e.internal,
-        // `ErrorKind` is #[non_exhaustive]: a kind added to the core lands here until it is mapped
-        // above; it is still a PseudoError with the core's code and message.
-        _ => &e.pseudo,
     }
 }
 

@@ -171,23 +171,10 @@ struct ItemOut {
     code: &'static str,
 }
 
-/// The HTTP status of an error kind on the wire.
+/// The HTTP status of an error kind on the wire ([`ErrorKind::http_status`], from the core's one
+/// table of kinds).
 pub fn http_status(kind: ErrorKind) -> u16 {
-    match kind {
-        k if k.is_token_error() => 401,
-        ErrorKind::WrongOperation | ErrorKind::RetentionEnded => 403,
-        ErrorKind::BadRequest | ErrorKind::InvalidInput => 400,
-        ErrorKind::LimitExceeded => 413,
-        ErrorKind::UnsupportedMediaType => 415,
-        ErrorKind::BatchFailed => 422,
-        ErrorKind::Storage => 503,
-        // The registry's kinds, as the authority's REST API answers them.
-        ErrorKind::AuthenticationFailed | ErrorKind::InvalidSecret => 401,
-        ErrorKind::PermissionDenied | ErrorKind::IssueRefused => 403,
-        ErrorKind::NotFound => 404,
-        ErrorKind::InvalidState => 409,
-        _ => 500,
-    }
+    kind.http_status()
 }
 
 /// Code of the HTTP layer's 405 (a method the path does not take).
