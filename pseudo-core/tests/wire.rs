@@ -241,3 +241,29 @@ fn authentication_comes_before_content_type_and_size() {
     assert_eq!(call(&f, PATH_PSEUDONYMISE, &psn, "text/plain", None, b"x").status, 415);
     assert_eq!(call(&f, PATH_PSEUDONYMISE, &psn, "application/json", None, &big).status, 413);
 }
+
+#[test]
+fn a_server_authenticates_from_the_headers_before_reading_the_body() {
+    use pseudo_core::wire::{authenticate, handle_authenticated};
+    let f = Fixture::new();
+    let refused = authenticate(&f.engine, PATH_PSEUDONYMISE, Some("Bearer nope"), now()).unwrap_err();
+    assert_eq!((refused.status, error_code(&refused).as_str()), (401, "malformed_token"));
+    let missing = authenticate(&f.engine, PATH_PSEUDONYMISE, None, now()).unwrap_err();
+    assert_eq!(missing.status, 401);
+    assert_eq!(authenticate(&f.engine, "/elsewhere", None, now()).unwrap_err().status, 404);
+    let psn = f.issue(TokenKind::Pseudonymise, "P1", rev_same());
+    let auth = authenticate(&f.engine, PATH_PSEUDONYMISE, Some(&format!("Bearer {psn}")), now()).unwrap();
+    assert_eq!(auth.grant().project().as_str(), "P1");
+    assert_eq!(auth.operation(), Operation::Pseudonymise);
+    // The body read afterwards is handled under that grant.
+    let req = WireRequest {
+        path: PATH_PSEUDONYMISE,
+        authorization: None,
+        content_type: Some("application/json"),
+        accept: None,
+        body: br#"{"data": ["a", "b"]}"#,
+    };
+    let r = handle_authenticated(&f.engine, &auth, &req, now());
+    assert_eq!(r.status, 200);
+    assert_eq!(json(&r)["data"].as_array().unwrap().len(), 2);
+}

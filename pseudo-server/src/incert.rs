@@ -1,6 +1,7 @@
-//! `POST /api/request-psn` and `POST /api/request-psn-rev`: the body is read up to the engine's
-//! limit (refused from `Content-Length` before a byte is read), then [`pseudo_core::wire::handle`]
-//! runs on a blocking thread and its answer is sent as is.
+//! `POST /api/request-psn` and `POST /api/request-psn-rev`: the bearer token is verified from the
+//! headers ([`pseudo_core::wire::authenticate`]) before the body is read; the body is then read up
+//! to the engine's limit (refused from `Content-Length` before a byte is read), and
+//! [`pseudo_core::wire::handle_authenticated`] runs on a blocking thread; its answer is sent as is.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -8,7 +9,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use http_body_util::BodyExt;
 use pseudo_core::wire::{self, WireRequest, PATH_PSEUDONYMISE, PATH_REVERSE};
-use pseudo_core::ErrorKind;
+use pseudo_core::{ErrorKind, Timestamp};
 
 use crate::{http_error, metrics, to_response, AppState, CallInfo};
 
@@ -55,7 +56,25 @@ pub(crate) fn content_length(h: &HeaderMap) -> Option<usize> {
 
 async fn handle(s: AppState, path: &'static str, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let limit = s.engine().options().limits.max_body_bytes;
+    let authorization = header_text(&parts.headers, header::AUTHORIZATION);
+    let content_type = header_text(&parts.headers, header::CONTENT_TYPE);
+    let accept = header_text(&parts.headers, header::ACCEPT);
+    let engine = s.engine().clone();
+    // The token first, from the headers alone (SPEC §6): a caller without a valid token gets its
+    // 401/403 before a byte of the body is read, and learns nothing about the limits.
+    let auth = {
+        let engine = engine.clone();
+        tokio::task::spawn_blocking(move || {
+            wire::authenticate(&engine, path, authorization.as_deref(), Timestamp::now())
+        })
+        .await
+    };
+    let auth = match auth {
+        Ok(Ok(a)) => a,
+        Ok(Err(refusal)) => return to_response(refusal),
+        Err(_) => return http_error(500, ErrorKind::Internal.code(), "internal error"),
+    };
+    let limit = engine.options().limits.max_body_bytes;
     let expected = content_length(&parts.headers);
     if expected.is_some_and(|n| n > limit) {
         return too_large(limit);
@@ -67,21 +86,17 @@ async fn handle(s: AppState, path: &'static str, req: Request) -> Response {
             return http_error(400, ErrorKind::BadRequest.code(), "the request body could not be read")
         }
     };
-    let authorization = header_text(&parts.headers, header::AUTHORIZATION);
-    let content_type = header_text(&parts.headers, header::CONTENT_TYPE);
-    let accept = header_text(&parts.headers, header::ACCEPT);
-    let engine = s.engine().clone();
-    // Verification and the batch are CPU work: off the async workers.
+    // The batch is CPU work: off the async workers.
     let answer = tokio::task::spawn_blocking(move || {
         let _ = metrics::take_last_call();
         let request = WireRequest {
             path,
-            authorization: authorization.as_deref(),
+            authorization: None,
             content_type: content_type.as_deref(),
             accept: accept.as_deref(),
             body: &body,
         };
-        let response = wire::handle(&engine, &request);
+        let response = wire::handle_authenticated(&engine, &auth, &request, Timestamp::now());
         (response, metrics::take_last_call())
     })
     .await;

@@ -262,16 +262,23 @@ impl http_body::Body for Endless {
     }
 }
 
-fn endless_request() -> Request<Body> {
-    Request::post("/api/request-psn").header(header::CONTENT_TYPE, "application/json").body(Body::new(Endless)).unwrap()
+/// An authenticated request whose body never ends. (The INCERT endpoints refuse a request
+/// without a valid token before reading its body, so the REST API's project creation, with the
+/// administrator's access token, holds the request in flight instead.)
+fn endless_request(admin: &str) -> Request<Body> {
+    Request::post("/api/v1/projects")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::new(Endless))
+        .unwrap()
 }
 
 #[tokio::test]
 async fn saturated_server_answers_503_with_retry_after() {
     let f = fixture(ServerConfig { max_in_flight: 1, ..ServerConfig::default() });
-    let first = tokio::spawn(f.app.clone().oneshot(endless_request()));
+    let first = tokio::spawn(f.app.clone().oneshot(endless_request(&f.admin)));
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let resp = f.app.clone().oneshot(endless_request()).await.unwrap();
+    let resp = f.app.clone().oneshot(endless_request(&f.admin)).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
     let body = resp.into_body().collect().await.unwrap().to_bytes();
@@ -285,11 +292,26 @@ async fn saturated_server_answers_503_with_retry_after() {
 #[tokio::test]
 async fn slow_requests_time_out_with_503() {
     let f = fixture(ServerConfig { request_timeout: Duration::from_millis(100), ..ServerConfig::default() });
-    let resp = f.app.clone().oneshot(endless_request()).await.unwrap();
+    let resp = f.app.clone().oneshot(endless_request(&f.admin)).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"], "timeout");
     let metrics = f.app.clone().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
     let text = metrics.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&text).contains("pseudo_requests_shed_total{reason=\"timeout\"} 1"));
+}
+
+#[tokio::test]
+async fn the_token_is_checked_before_the_body_is_read() {
+    // No token and a body that never ends: 401 at once, nothing read, nothing about the limits.
+    let f = fixture(ServerConfig::default());
+    let req = Request::post("/api/request-psn")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .header(header::CONTENT_LENGTH, "999999999999")
+        .body(Body::new(Endless))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), f.app.clone().oneshot(req)).await.unwrap().unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"], "malformed_token");
 }

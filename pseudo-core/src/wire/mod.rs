@@ -382,25 +382,82 @@ pub fn handle(engine: &Engine, req: &WireRequest<'_>) -> WireResponse {
     handle_at(engine, req, Timestamp::now())
 }
 
-/// Handles one request as of `now`.
+/// Handles one request as of `now`: [`authenticate`], then [`handle_authenticated`].
 pub fn handle_at(engine: &Engine, req: &WireRequest<'_>, now: Timestamp) -> WireResponse {
-    let op = match req.path {
+    match authenticate(engine, req.path, req.authorization, now) {
+        Ok(auth) => handle_authenticated(engine, &auth, req, now),
+        Err(refusal) => refusal,
+    }
+}
+
+/// A request whose path and bearer token passed [`authenticate`]: the only way into
+/// [`handle_authenticated`].
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    op: Operation,
+    grant: crate::token::Grant,
+}
+
+impl Authenticated {
+    /// The endpoint's operation.
+    pub fn operation(&self) -> Operation {
+        self.op
+    }
+    /// What the token allows (its `jti`, project, type; no secret).
+    pub fn grant(&self) -> &crate::token::Grant {
+        &self.grant
+    }
+}
+
+/// The first step of a request, from its path and `Authorization` header alone: 404 for another
+/// path, then the bearer token's verification for the endpoint (401/403, audited when refused).
+/// An HTTP server calls it before it reads the body, so an unauthenticated caller can make it
+/// read nothing (SPEC §6); [`handle_at`] does both steps for a request already in memory.
+pub fn authenticate(
+    engine: &Engine,
+    path: &str,
+    authorization: Option<&str>,
+    now: Timestamp,
+) -> Result<Authenticated, WireResponse> {
+    let op = match path {
         PATH_PSEUDONYMISE => Operation::Pseudonymise,
         PATH_REVERSE => Operation::Reverse,
-        _ => return error_response(404, "not_found", "the path must be /api/request-psn or /api/request-psn-rev", &[]),
+        _ => {
+            return Err(error_response(
+                404,
+                "not_found",
+                "the path must be /api/request-psn or /api/request-psn-rev",
+                &[],
+            ))
+        }
     };
-    match handle_op(engine, op, req, now) {
+    let token = bearer(authorization).map_err(|e| from_error(&e))?;
+    let grant = engine.check_token(op, token, now).map_err(|e| from_error(&e))?;
+    Ok(Authenticated { op, grant })
+}
+
+/// The second step: content type, `Accept`, body size, parsing, the batch and the response, for
+/// a request that passed [`authenticate`] (its path and `Authorization` are not read again).
+pub fn handle_authenticated(
+    engine: &Engine,
+    auth: &Authenticated,
+    req: &WireRequest<'_>,
+    now: Timestamp,
+) -> WireResponse {
+    match handle_op(engine, auth, req, now) {
         Ok(r) => r,
         Err(e) => from_error(&e),
     }
 }
 
-fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timestamp) -> Result<WireResponse, Error> {
+fn handle_op(
+    engine: &Engine,
+    auth: &Authenticated,
+    req: &WireRequest<'_>,
+    now: Timestamp,
+) -> Result<WireResponse, Error> {
     let limits = engine.options().limits;
-    // Authentication comes first (SPEC §6): a caller without a valid token for this endpoint
-    // learns nothing about content types or limits, and the engine parses nothing of the body.
-    let token = bearer(req.authorization)?;
-    let grant = engine.check_token(op, token, now)?;
+    let (op, grant) = (auth.op, &auth.grant);
     let in_format = request_format(req.content_type)?;
     let Some(out_format) = response_format(req.accept) else {
         return Ok(error_response(406, "not_acceptable", "the response can be application/json or text/csv", &[]));
@@ -454,7 +511,7 @@ fn handle_op(engine: &Engine, op: Operation, req: &WireRequest<'_>, now: Timesta
     if values.is_empty() {
         return Err(bad(ErrorKind::BadRequest, "the batch is empty"));
     }
-    let out = engine.call_checked(op, &grant, &values, BatchMode::Strict, now)?;
+    let out = engine.call_checked(op, grant, &values, BatchMode::Strict, now)?;
     drop(values);
     let (data, ends) = out.as_parts();
     let items = ends.iter().scan(0usize, |start, &end| {
