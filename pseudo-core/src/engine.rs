@@ -1,19 +1,16 @@
 //! The engine: verifies a token, then pseudonymises, re-pseudonymises or reverses a batch.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
-use ring::hmac;
 use zeroize::Zeroizing;
 
-use crate::config::{Method, ProjectConfig, SourceRef, Timestamp, Treatment};
+use crate::config::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{Keyring, VerifyingKey};
+use crate::schedule::KeySchedule;
 use crate::token::{Grant, TokenType, Validation, Verifier};
-use crate::transform::derive::{derive, domain_level1, domain_level2, kdf_info, Purpose};
-use crate::transform::envelope::{Header, Mode};
-use crate::transform::{self, Backward, BatchOutput, Forward, ForwardCipher, ItemLimits, Plan, SharedKey, SourceCheck};
+use crate::transform::{self, BatchOutput, ItemLimits};
 
 /// The two endpoints of the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,8 +138,6 @@ pub trait AuditSink: Send + Sync {
     fn record(&self, event: &AuditEvent);
 }
 
-const MAX_CACHED_KEYS: usize = 4096;
-
 /// How many days past the system clock [`Engine::advance_keys`] may move the key chain.
 pub const MAX_ADVANCE_AHEAD_DAYS: i64 = 7;
 
@@ -188,8 +183,7 @@ pub const MAX_ADVANCE_AHEAD_DAYS: i64 = 7;
 /// ```
 pub struct Engine {
     verifier: Verifier,
-    keyring: RwLock<Keyring>,
-    cache: Mutex<HashMap<Vec<u8>, SharedKey>>,
+    keys: KeySchedule,
     options: EngineOptions,
     status: Option<Arc<dyn TokenStatus>>,
     audit: Option<Arc<dyn AuditSink>>,
@@ -204,28 +198,12 @@ impl fmt::Debug for Engine {
     }
 }
 
-fn mode_of(cfg: &ProjectConfig) -> Mode {
-    match (cfg.method, cfg.treatment) {
-        (Method::Reversible, Treatment::Same) => Mode::SivSame,
-        (Method::Reversible, Treatment::Different) => Mode::SivRandom,
-        (Method::NotReversible, Treatment::Same) => Mode::Hmac,
-        (Method::NotReversible, Treatment::Different) => Mode::Random,
-    }
-}
-
 impl Engine {
     /// An engine holding `keyring`, trusting tokens signed by `verifying_keys`.
     pub fn new(keyring: Keyring, verifying_keys: &[VerifyingKey], options: EngineOptions) -> Result<Self> {
         options.limits.check()?;
         let verifier = Verifier::new(verifying_keys, options.validation.clone())?;
-        let engine = Engine {
-            verifier,
-            keyring: RwLock::new(keyring),
-            cache: Mutex::new(HashMap::new()),
-            options,
-            status: None,
-            audit: None,
-        };
+        let engine = Engine { verifier, keys: KeySchedule::new(keyring), options, status: None, audit: None };
         engine.advance_to_day(Timestamp::now().day());
         Ok(engine)
     }
@@ -263,23 +241,12 @@ impl Engine {
     }
 
     fn advance_to_day(&self, today: i64) -> bool {
-        if self.keyring.read().map(|k| k.chain_day() >= today).unwrap_or(false) {
-            return false;
-        }
-        let Ok(mut ring) = self.keyring.write() else { return false };
-        if !ring.advance_to(today) {
-            return false;
-        }
-        if let Ok(mut c) = self.cache.lock() {
-            c.clear();
-        }
-        true
+        self.keys.advance_to_day(today)
     }
 
     /// The current key material, serialised (see [`Keyring::to_bytes`]). Secret.
     pub fn export_keyring(&self) -> Result<Zeroizing<Vec<u8>>> {
-        let ring = self.keyring.read().map_err(|_| Error::new(ErrorKind::Internal, "keyring lock poisoned"))?;
-        Ok(ring.to_bytes())
+        self.keys.export()
     }
 
     /// Verifies `token` for `op` now.
@@ -450,7 +417,7 @@ impl Engine {
                 format!("the batch has {} items; the limit is {}", values.len(), limits.max_items),
             ));
         }
-        let plan = self.plan(grant)?;
+        let plan = self.keys.plan(grant)?;
         let item_limits =
             ItemLimits { max_value_bytes: limits.max_item_bytes, max_pseudonym_bytes: limits.max_pseudonym_bytes() };
         let out = transform::run(&plan, item_limits, values, self.options.parallel)?;
@@ -458,116 +425,5 @@ impl Engine {
             return Err(Error::batch(out.failures().to_vec()));
         }
         Ok(out)
-    }
-
-    fn cached_key(
-        &self,
-        ring: &Keyring,
-        version: u16,
-        purpose: Purpose,
-        level: u8,
-        domain: &[u8],
-        day: Option<i64>,
-    ) -> Result<SharedKey> {
-        let info = kdf_info(purpose, level, domain, version, day);
-        if let Some(k) = self.cache.lock().ok().and_then(|c| c.get(&info).cloned()) {
-            return Ok(k);
-        }
-        let key = ring.get(version).ok_or_else(|| Error::new(ErrorKind::InvalidKey, "unknown key version"))?;
-        let derived = Arc::new(derive(key, purpose, &info, day)?);
-        if let Ok(mut c) = self.cache.lock() {
-            if c.len() >= MAX_CACHED_KEYS {
-                c.clear();
-            }
-            c.insert(info, derived.clone());
-        }
-        Ok(derived)
-    }
-
-    fn forward(&self, ring: &Keyring, cfg: &ProjectConfig, level: u8, domain: Vec<u8>) -> Result<Forward> {
-        let version = ring.primary_version();
-        let mode = mode_of(cfg);
-        let day = Some(cfg.retention_end.day());
-        let cipher = match mode {
-            Mode::SivSame => ForwardCipher::Siv(self.cached_key(ring, version, Purpose::Siv, level, &domain, day)?),
-            Mode::SivRandom => {
-                ForwardCipher::SivRandom(self.cached_key(ring, version, Purpose::Siv, level, &domain, day)?)
-            }
-            Mode::Hmac => {
-                let k = self.cached_key(ring, version, Purpose::Hmac, level, &domain, None)?;
-                ForwardCipher::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &k))
-            }
-            Mode::Random => ForwardCipher::Random,
-        };
-        let header = Header { level, mode, key_version: version }.to_bytes();
-        let mut ad = header.to_vec();
-        ad.extend_from_slice(&domain);
-        Ok(Forward { header, ad, cipher, format: cfg.format })
-    }
-
-    fn backward(
-        &self,
-        ring: &Keyring,
-        level: u8,
-        mode: Option<Mode>,
-        domain: Vec<u8>,
-        retention_end: Timestamp,
-        format: crate::config::OutputFormat,
-    ) -> Result<Backward> {
-        let day = Some(retention_end.day());
-        let keys: Vec<(u16, SharedKey)> = ring
-            .versions()
-            .into_iter()
-            .filter_map(|v| self.cached_key(ring, v, Purpose::Siv, level, &domain, day).ok().map(|k| (v, k)))
-            .collect();
-        if keys.is_empty() {
-            return Err(Error::new(
-                ErrorKind::RetentionEnded,
-                "the retention of this project has ended: its keys were erased",
-            ));
-        }
-        Ok(Backward { level, mode, domain, keys, format })
-    }
-
-    fn plan(&self, g: &Grant) -> Result<Plan> {
-        let ring = self.keyring.read().map_err(|_| Error::new(ErrorKind::Internal, "keyring lock poisoned"))?;
-        let missing_source = || Error::new(ErrorKind::InvalidClaims, "the token names no source");
-        match g.token_type {
-            TokenType::Psn => Ok(Plan::Pseudonymise(self.forward(&ring, &g.config, 1, domain_level1(&g.project))?)),
-            TokenType::Sec => {
-                let src: &SourceRef = g.source.as_ref().ok_or_else(missing_source)?;
-                let check = match src.method {
-                    Method::Reversible => SourceCheck::Decrypt(self.backward(
-                        &ring,
-                        1,
-                        None,
-                        domain_level1(&src.project),
-                        src.retention_end,
-                        src.format,
-                    )?),
-                    Method::NotReversible => SourceCheck::Envelope { format: src.format, versions: ring.versions() },
-                };
-                let domain = domain_level2(&src.organisation, &src.project, &g.project);
-                Ok(Plan::Secondary(check, self.forward(&ring, &g.config, 2, domain)?))
-            }
-            TokenType::Rev => {
-                let domain = match g.level {
-                    1 => domain_level1(&g.project),
-                    _ => {
-                        let src = g.source.as_ref().ok_or_else(missing_source)?;
-                        domain_level2(&src.organisation, &src.project, &g.project)
-                    }
-                };
-                let mode = Some(mode_of(&g.config));
-                Ok(Plan::Reverse(self.backward(
-                    &ring,
-                    g.level,
-                    mode,
-                    domain,
-                    g.config.retention_end,
-                    g.config.format,
-                )?))
-            }
-        }
     }
 }

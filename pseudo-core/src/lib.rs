@@ -71,6 +71,7 @@ mod error;
 mod keys;
 #[cfg(feature = "registry")]
 pub mod registry;
+mod schedule;
 mod token;
 mod transform;
 pub mod wire;
