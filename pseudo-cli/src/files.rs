@@ -104,7 +104,7 @@ fn progress(total: Option<u64>) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let pb = match total {
+    match total {
         Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()).with_style(
             ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -113,8 +113,7 @@ fn progress(total: Option<u64>) -> ProgressBar {
             ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
-    };
-    pb
+    }
 }
 
 /// Counts bytes read, for the progress bar.
