@@ -32,7 +32,12 @@ impl Conn {
     fn new(addr: SocketAddr) -> Conn {
         let s = TcpStream::connect(addr).unwrap();
         s.set_nodelay(true).unwrap();
-        Conn { reader: BufReader::with_capacity(1 << 16, s.try_clone().unwrap()), writer: s, line: String::new(), body: Vec::new() }
+        Conn {
+            reader: BufReader::with_capacity(1 << 16, s.try_clone().unwrap()),
+            writer: s,
+            line: String::new(),
+            body: Vec::new(),
+        }
     }
 
     fn call(&mut self, request: &[u8]) -> u16 {
@@ -150,9 +155,11 @@ fn main() {
         name: "load".into(),
         lifetime: Duration::from_secs(3600),
     };
-    let token = ops::issue_as_local_admin(&opened.registry, &opened.authority, &admin, &issue, now).unwrap().into_token();
+    let token =
+        ops::issue_as_local_admin(&opened.registry, &opened.authority, &admin, &issue, now).unwrap().into_token();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers as usize).enable_all().build().unwrap();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(workers as usize).enable_all().build().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
