@@ -104,7 +104,7 @@ fn progress(total: Option<u64>) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let pb = match total {
+    match total {
         Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()).with_style(
             ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -113,8 +113,7 @@ fn progress(total: Option<u64>) -> ProgressBar {
             ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
-    };
-    pb
+    }
 }
 
 /// Counts bytes read, for the progress bar.
@@ -385,7 +384,8 @@ fn write_all(out: Box<dyn Write + Send>, header: Header, format: Format, rx: Rec
 }
 
 /// Puts the engine's results back into the batch's records; failures are written empty and
-/// reported with their line.
+/// reported with their line. Slots come record by record, so each CSV record is rebuilt once,
+/// straight from the engine's output.
 fn fill(
     batch: &mut Batch,
     out: &pseudo_core::BatchOutput,
@@ -393,44 +393,46 @@ fn fill(
     header: Option<&csv::StringRecord>,
 ) -> u64 {
     let mut failed = 0;
-    // CSV records are rebuilt once per record, after all their cells are known.
-    let mut csv_cells: Vec<Option<Vec<String>>> = Vec::new();
-    for (i, &(r, c)) in batch.slots.iter().enumerate() {
-        let result = out.get(i);
-        let text = match result {
-            Some(Ok(s)) => s.to_owned(),
-            Some(Err(code)) => {
-                failed += 1;
-                let line = batch.records[r].0;
-                let column = match (&batch.records[r].1, header) {
-                    (Record::Csv(_), Some(h)) => h.get(c).unwrap_or("?").to_owned(),
-                    _ => columns.get(c).cloned().unwrap_or_else(|| "value".to_owned()),
-                };
-                eprintln!("pseudo: line {line}, column {column:?}: {code}");
-                String::new()
-            }
-            None => String::new(),
-        };
+    let mut i = 0;
+    let mut cells: Vec<(usize, &str)> = Vec::new();
+    while i < batch.slots.len() {
+        let r = batch.slots[i].0;
+        cells.clear();
+        while i < batch.slots.len() && batch.slots[i].0 == r {
+            let c = batch.slots[i].1;
+            let text = match out.get(i) {
+                Some(Ok(s)) => s,
+                Some(Err(code)) => {
+                    failed += 1;
+                    let column = match (&batch.records[r].1, header) {
+                        (Record::Csv(_), Some(h)) => h.get(c).unwrap_or("?").to_owned(),
+                        _ => columns.get(c).cloned().unwrap_or_else(|| "value".to_owned()),
+                    };
+                    eprintln!("pseudo: line {}, column {column:?}: {code}", batch.records[r].0);
+                    ""
+                }
+                None => "",
+            };
+            cells.push((c, text));
+            i += 1;
+        }
         match &mut batch.records[r].1 {
             Record::Csv(rec) => {
-                if csv_cells.len() <= r {
-                    csv_cells.resize(r + 1, None);
+                let mut new = csv::StringRecord::with_capacity(rec.as_slice().len() + 64 * cells.len(), rec.len());
+                for (c, field) in rec.iter().enumerate() {
+                    new.push_field(cells.iter().find(|(k, _)| *k == c).map_or(field, |(_, t)| t));
                 }
-                let cells = csv_cells[r].get_or_insert_with(|| rec.iter().map(str::to_owned).collect());
-                cells[c] = text;
+                *rec = new;
             }
             Record::Json(v) => {
-                if columns.is_empty() {
-                    *v = Value::String(text);
-                } else if let Value::Object(m) = v {
-                    m.insert(columns[c].clone(), Value::String(text));
+                for &(c, text) in &cells {
+                    if columns.is_empty() {
+                        *v = Value::String(text.to_owned());
+                    } else if let Value::Object(m) = v {
+                        m.insert(columns[c].clone(), Value::String(text.to_owned()));
+                    }
                 }
             }
-        }
-    }
-    for (r, cells) in csv_cells.into_iter().enumerate() {
-        if let Some(cells) = cells {
-            batch.records[r].1 = Record::Csv(csv::StringRecord::from(cells));
         }
     }
     failed

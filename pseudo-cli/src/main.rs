@@ -255,7 +255,7 @@ struct FileArgs {
     #[arg(long, value_enum)]
     format: Option<files::Format>,
     /// Values per engine call (memory is bounded by about three batches).
-    #[arg(long, default_value_t = 65_536)]
+    #[arg(long, default_value_t = 16_384)]
     batch: usize,
 }
 

@@ -186,3 +186,50 @@ fn sigterm_finishes_the_request_in_flight_then_exits_zero() {
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
     assert_eq!(curl(&[&format!("{base}/healthz")]).0, 0, "nothing listens any more");
 }
+
+#[test]
+fn tls_with_rustls() {
+    let f = Folder::new();
+    let d = f.data();
+    ok(&d, &["project", "create", "cohort", "--not-reversible", "--retention", "1y", "--treatment", "same"]);
+    let (_, psn) = f.token(&["psn", "--project", "cohort"], "psn.jwt");
+    let (cert, key) = (f.path("cert.pem"), f.path("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let server = Server::start(&d, &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let ca = cert.to_str().unwrap();
+    assert_eq!(curl(&["--cacert", ca, &format!("{}/healthz", server.base)]), (200, "ok\n".to_owned()));
+    let (status, body) = curl(&[
+        "--cacert",
+        ca,
+        "-X",
+        "POST",
+        &format!("{}/api/request-psn", server.base),
+        "-H",
+        &format!("Authorization: Bearer {psn}"),
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"data": ["Example PID 1"]}"#,
+    ]);
+    assert_eq!(status, 200, "{body}");
+    // Plain HTTP on the TLS port gets no answer.
+    let plain = server.base.replace("https://", "http://");
+    assert_ne!(curl(&["--max-time", "3", &format!("{plain}/healthz")]).0, 200);
+    // A missing certificate is a clear error at start-up.
+    let out = pseudo(
+        &d,
+        &["serve", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS"), "{out:?}");
+}

@@ -86,9 +86,13 @@ impl Server {
             }
         });
         loop {
-            let line = rx.recv_timeout(Duration::from_secs(20)).expect("the server did not start");
+            let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server did not start");
+            };
             if let Some(i) = line.find("listening on ") {
-                let url = line[i + "listening on ".len()..].split_whitespace().next().unwrap().to_owned();
+                let url = line[i + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned();
                 return Server { child, base: url, log: rx };
             }
         }
