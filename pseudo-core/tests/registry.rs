@@ -708,3 +708,25 @@ fn buffered_writes_survive_sigkill_up_to_the_last_flush() {
     eprintln!("buffered writes: {flushed} flushed before SIGKILL, {stored} stored");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn issue_kinds_follow_one_rule_for_every_face() {
+    let src = || Some((project("P0"), org(9)));
+    assert_eq!(IssueKind::new(TokenType::Psn, None).unwrap(), IssueKind::Pseudonymise);
+    assert_eq!(IssueKind::new(TokenType::Rev, None).unwrap(), IssueKind::Reverse);
+    assert_eq!(
+        IssueKind::new(TokenType::Sec, src()).unwrap(),
+        IssueKind::Secondary { source_project: project("P0"), source_org: org(9) }
+    );
+    assert_eq!(
+        IssueKind::new(TokenType::Rev, src()).unwrap(),
+        IssueKind::ReverseLevel2 { source_project: project("P0"), source_org: org(9) }
+    );
+    assert_eq!(kind_of(IssueKind::new(TokenType::Psn, src())), ErrorKind::InvalidInput);
+    assert_eq!(kind_of(IssueKind::new(TokenType::Sec, None)), ErrorKind::InvalidInput);
+    for t in TokenType::ALL {
+        assert_eq!(t.as_str().parse::<TokenType>().unwrap(), t);
+        assert_eq!(IssueKind::new(t, if t == TokenType::Sec { src() } else { None }).unwrap().token_type(), t);
+    }
+    assert_eq!(kind_of("PSN".parse::<TokenType>()), ErrorKind::InvalidInput);
+}

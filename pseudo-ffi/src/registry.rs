@@ -987,39 +987,26 @@ pub unsafe extern "C" fn pseudo_request_free(request: *mut pseudo_request) {
 /// # Safety
 /// `r`'s strings are NULL or NUL-terminated.
 unsafe fn issue_kind(r: &pseudo_issue_request) -> FfiResult<IssueKind> {
-    let source = || -> FfiResult<(ProjectId, OrgId)> {
+    // C names the two reverse levels apart; the source rules are the core's (IssueKind::new).
+    let (token_type, with_source) = match r.kind {
+        PSEUDO_TOKEN_PSEUDONYMISE => (TokenType::Psn, false),
+        PSEUDO_TOKEN_SECONDARY => (TokenType::Sec, true),
+        PSEUDO_TOKEN_REVERSE_LEVEL1 => (TokenType::Rev, false),
+        PSEUDO_TOKEN_REVERSE_LEVEL2 => (TokenType::Rev, true),
+        _ => return Err(Fail::invalid("`kind` is not a PSEUDO_TOKEN_* value")),
+    };
+    let source = if with_source {
         // SAFETY: forwarded contract.
         let p = project_id(unsafe { text(r.source_project, "issue->source_project") }?)?;
         // SAFETY: forwarded contract.
         let o = org(unsafe { text(r.source_organisation, "issue->source_organisation") }?)?;
-        Ok((p, o))
+        Some((p, o))
+    } else if r.source_project.is_null() && r.source_organisation.is_null() {
+        None
+    } else {
+        return Err(Fail::invalid("this token kind takes no source: set both source fields to NULL"));
     };
-    let no_source = |name: &str| {
-        if r.source_project.is_null() && r.source_organisation.is_null() {
-            Ok(())
-        } else {
-            Err(Fail::invalid(format!("a {name} token takes no source: set both source fields to NULL")))
-        }
-    };
-    Ok(match r.kind {
-        PSEUDO_TOKEN_PSEUDONYMISE => {
-            no_source("pseudonymisation")?;
-            IssueKind::Pseudonymise
-        }
-        PSEUDO_TOKEN_REVERSE_LEVEL1 => {
-            no_source("level-1 reverse")?;
-            IssueKind::Reverse
-        }
-        PSEUDO_TOKEN_SECONDARY => {
-            let (source_project, source_org) = source()?;
-            IssueKind::Secondary { source_project, source_org }
-        }
-        PSEUDO_TOKEN_REVERSE_LEVEL2 => {
-            let (source_project, source_org) = source()?;
-            IssueKind::ReverseLevel2 { source_project, source_org }
-        }
-        _ => return Err(Fail::invalid("`kind` is not a PSEUDO_TOKEN_* value")),
-    })
+    Ok(IssueKind::new(token_type, source)?)
 }
 
 /// Issues a token for an approved request to `actor` (a member of the requesting organisation;

@@ -168,34 +168,40 @@ fn retention(
     }
 }
 
+/// `kind` is `"psn"`, `"sec"`, `"rev"` or `"rev2"` (a level-2 reverse; the core's `rev` with a
+/// source); the source rules are the core's ([`IssueKind::new`]).
 fn issue_kind(
     py: Python<'_>,
     kind: &str,
     source_project: Option<&str>,
     source_org: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<IssueKind> {
-    let source = || -> PyResult<(pseudo_core::ProjectId, pseudo_core::OrgId)> {
-        match (source_project, source_org) {
-            (Some(p), Some(o)) => Ok((to_project(py, p)?, to_org(o)?)),
-            _ => Err(input_error(py, format!("a {kind:?} token names its source_project and source_org"))),
-        }
+    let source = match (source_project, source_org) {
+        (Some(p), Some(o)) => Some((to_project(py, p)?, to_org(o)?)),
+        (None, None) => None,
+        _ => return Err(input_error(py, "source_project and source_org go together")),
     };
-    let no_source = || -> PyResult<()> {
-        if source_project.is_some() || source_org.is_some() {
-            return Err(input_error(
-                py,
-                format!("a {kind:?} token has no source: source_project and source_org are for \"sec\" and \"rev2\""),
-            ));
-        }
-        Ok(())
+    let (token_type, level2) = match kind {
+        "rev2" => (pseudo_core::TokenType::Rev, true),
+        other => (
+            other
+                .parse::<pseudo_core::TokenType>()
+                .map_err(|_| input_error(py, "kind must be \"psn\", \"sec\", \"rev\" or \"rev2\""))?,
+            false,
+        ),
     };
-    match kind {
-        "psn" => no_source().map(|_| IssueKind::Pseudonymise),
-        "rev" => no_source().map(|_| IssueKind::Reverse),
-        "sec" => source().map(|(source_project, source_org)| IssueKind::Secondary { source_project, source_org }),
-        "rev2" => source().map(|(source_project, source_org)| IssueKind::ReverseLevel2 { source_project, source_org }),
-        _ => Err(input_error(py, "kind must be \"psn\", \"sec\", \"rev\" or \"rev2\"")),
+    // Python names the level-2 reverse "rev2": "rev" with a source would silently become one.
+    if token_type == pseudo_core::TokenType::Rev && level2 != source.is_some() {
+        return Err(input_error(
+            py,
+            if level2 {
+                "a \"rev2\" token names its source_project and source_org"
+            } else {
+                "a \"rev\" token has no source: source_project and source_org are for \"sec\" and \"rev2\""
+            },
+        ));
     }
+    IssueKind::new(token_type, source).py_err(py)
 }
 
 /// The authority's registry: projects, requests, collaborators, the issuing policy, records of

@@ -438,17 +438,10 @@ struct IssueBody {
     source_org: Option<OrgId>,
 }
 
-/// The registry's [`IssueKind`] for a token type and optional source.
+/// The registry's [`IssueKind`] for a token type and optional source (the core's one rule,
+/// [`IssueKind::new`]).
 pub fn issue_kind(token_type: &str, source: Option<(ProjectId, OrgId)>) -> Result<IssueKind> {
-    match (token_type, source) {
-        ("psn", None) => Ok(IssueKind::Pseudonymise),
-        ("psn", Some(_)) => Err(invalid("a psn token names no source; use sec for level 2")),
-        ("sec", Some((source_project, source_org))) => Ok(IssueKind::Secondary { source_project, source_org }),
-        ("sec", None) => Err(invalid("a sec token names its source project and organisation")),
-        ("rev", None) => Ok(IssueKind::Reverse),
-        ("rev", Some((source_project, source_org))) => Ok(IssueKind::ReverseLevel2 { source_project, source_org }),
-        _ => Err(invalid("the token type is psn, sec or rev")),
-    }
+    IssueKind::new(token_type.parse()?, source)
 }
 
 async fn issue_token(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Response {

@@ -38,7 +38,9 @@ use crate::config::{Method, OrgId, OutputFormat, ProjectConfig, ProjectId, Sourc
 use crate::engine::{AuditEvent, AuditSink, TokenStatus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::random_bytes;
-use crate::token::{valid_text, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest};
+use crate::token::{
+    valid_text, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType,
+};
 
 /// Registry options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +118,36 @@ pub enum IssueKind {
         /// The source organisation.
         source_org: OrgId,
     },
+}
+
+impl IssueKind {
+    /// The kind for a token type and an optional source (project and organisation) — the one rule
+    /// every face applies: `psn` takes no source, `sec` needs one, `rev` without a source undoes
+    /// level 1 and with one undoes level 2 of that source.
+    pub fn new(token_type: TokenType, source: Option<(ProjectId, OrgId)>) -> Result<Self> {
+        let invalid = |m: &str| Error::new(ErrorKind::InvalidInput, m);
+        match (token_type, source) {
+            (TokenType::Psn, None) => Ok(IssueKind::Pseudonymise),
+            (TokenType::Psn, Some(_)) => Err(invalid("a psn token names no source; use sec for level 2")),
+            (TokenType::Sec, Some((source_project, source_org))) => {
+                Ok(IssueKind::Secondary { source_project, source_org })
+            }
+            (TokenType::Sec, None) => Err(invalid("a sec token names its source project and organisation")),
+            (TokenType::Rev, None) => Ok(IssueKind::Reverse),
+            (TokenType::Rev, Some((source_project, source_org))) => {
+                Ok(IssueKind::ReverseLevel2 { source_project, source_org })
+            }
+        }
+    }
+
+    /// The token type this kind issues.
+    pub fn token_type(&self) -> TokenType {
+        match self {
+            IssueKind::Pseudonymise => TokenType::Psn,
+            IssueKind::Secondary { .. } => TokenType::Sec,
+            IssueKind::Reverse | IssueKind::ReverseLevel2 { .. } => TokenType::Rev,
+        }
+    }
 }
 
 /// A new access token: the record, and the secret shown this once.

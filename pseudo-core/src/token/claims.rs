@@ -35,6 +35,9 @@ impl TokenType {
         }
     }
 
+    /// Every token type.
+    pub const ALL: [TokenType; 3] = [TokenType::Psn, TokenType::Sec, TokenType::Rev];
+
     pub(crate) fn from_jwt_typ(typ: &str) -> Option<Self> {
         [TokenType::Psn, TokenType::Sec, TokenType::Rev].into_iter().find(|t| t.jwt_typ() == typ)
     }
@@ -100,4 +103,14 @@ pub(crate) struct Claims {
     /// `sec`, and `rev` of level 2: the source project and organisation.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::present")]
     pub(crate) src: Option<SrcClaim>,
+}
+
+impl std::str::FromStr for TokenType {
+    type Err = crate::error::Error;
+    /// `psn`, `sec` or `rev` (exactly; the one text form every face accepts).
+    fn from_str(s: &str) -> crate::error::Result<Self> {
+        TokenType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
+            crate::error::Error::new(crate::error::ErrorKind::InvalidInput, "the token type is psn, sec or rev")
+        })
+    }
 }
