@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 # Both start with `setup` (idempotent, quick once done), so they work on a fresh machine.
 demo: setup demo-rust demo-ffi demo-py demo-server
 
-test: setup lint test-rust test-features test-spec test-ffi test-install test-py test-server
+test: setup lint test-rust test-features test-spec test-ffi test-install test-py test-wheel test-server
 
 setup:
 	bash .ci/setup
@@ -31,7 +31,7 @@ test-features:
 
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --exclude pseudo-py --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --exclude pseudo-py --no-deps -q
 
 # docs/SPEC.md checked by an independent implementation (pyca/cryptography) against the vectors.
@@ -62,4 +62,5 @@ vectors:
 
 -include pseudo-ffi/ffi.mk
 -include pseudo-py/py.mk
+-include pseudo-py/wheel.mk
 -include pseudo-server/server.mk

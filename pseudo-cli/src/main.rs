@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pseudo_core::registry::{AccessKind, Collaborator, NewProject, Principal, Role};
-use pseudo_core::{Error, ErrorKind, Method, Operation, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment};
+use pseudo_core::{
+    Detail, Error, ErrorKind, Method, Operation, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment,
+};
 use pseudo_server::data::{self, Opened};
 use pseudo_server::{api, ops, parse, ServerConfig, Services};
 use serde_json::{json, Value};
@@ -268,7 +270,10 @@ fn default_data() -> PathBuf {
 }
 
 fn exit_code(e: &Error) -> u8 {
-    if matches!(e.detail(), Some("no_data_folder" | "corrupt_settings" | "file_mode" | "corrupt")) {
+    if matches!(
+        e.detail_code(),
+        Some(Detail::NoDataFolder | Detail::CorruptSettings | Detail::FileMode | Detail::Corrupt)
+    ) {
         return 3;
     }
     match e.kind() {

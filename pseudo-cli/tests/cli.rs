@@ -203,9 +203,13 @@ fn sigkill_under_load_loses_no_committed_write_and_never_tears_the_keyring() {
     let (_, psn) = f.token(&["psn", "--project", "cohort"], "psn.jwt");
     let server = Server::start(&d, &[]);
     let url = format!("{}/api/request-psn", server.base);
+    // Set once the server has answered a request: from then on its last use is in the registry's
+    // write buffer, which reaches the store within `write_delay` (100 ms by default).
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let load: Vec<_> = (0..4)
         .map(|_| {
             let (url, auth) = (url.clone(), format!("Authorization: Bearer {psn}"));
+            let answered = answered.clone();
             std::thread::spawn(move || {
                 for _ in 0..50 {
                     let (code, _) = curl(&[
@@ -219,6 +223,9 @@ fn sigkill_under_load_loses_no_committed_write_and_never_tears_the_keyring() {
                         "--data-binary",
                         "a,b,c",
                     ]);
+                    if code == 200 {
+                        answered.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                     if code == 0 {
                         break;
                     }
@@ -232,6 +239,14 @@ fn sigkill_under_load_loses_no_committed_write_and_never_tears_the_keyring() {
         ok(&d, &["token", "issue", "psn", "--project", "cohort", "--name", &format!("during-load-{i}")]);
         committed.push(format!("during-load-{i}"));
     }
+    // The documented loss window: a use older than `write_delay` is stored. Wait for a first answer,
+    // then for five windows, with the load still running, and kill.
+    let waited = std::time::Instant::now();
+    while !answered.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30), "the server answered no request");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(5 * pseudo_core::registry::DEFAULT_WRITE_DELAY);
     let mut server = server;
     server.child.kill().unwrap();
     server.child.wait().unwrap();
@@ -244,7 +259,7 @@ fn sigkill_under_load_loses_no_committed_write_and_never_tears_the_keyring() {
         assert!(list.contains(&name), "{name} survived");
     }
     let used: Value = serde_json::from_str(&list).unwrap();
-    assert!(used[0]["last_used"].is_i64(), "last use written before the kill");
+    assert!(used[0]["last_used"].is_i64(), "a use older than the write buffer's window survives SIGKILL");
     let again = Server::start(&d, &[]);
     let (code, _) = curl(&[
         "-X",

@@ -165,11 +165,85 @@ pub struct ItemFailure {
     pub code: ItemCode,
 }
 
+/// Defines [`Detail`]: every stable sub-code, its text and what it means, in one table. The C
+/// face (`pseudo_last_error_detail`), Python (`PseudoError.detail`), the REST API (`detail` in the
+/// JSON error) and docs/SPEC.md read the text from here; a test keeps SPEC's list equal to it.
+macro_rules! details {
+    ($( $variant:ident => $code:literal, $meaning:literal; )*) => {
+        /// A stable sub-code that tells refusals of one [`ErrorKind`] apart (see [`Error::detail`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Detail {
+            $( #[doc = $meaning] $variant, )*
+        }
+
+        impl Detail {
+            /// Every sub-code, in table order.
+            pub const ALL: &'static [Detail] = &[$(Detail::$variant),*];
+
+            /// The stable snake_case text (what the faces show).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Detail::$variant => $code,)* }
+            }
+
+            /// One line on what it means.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Detail::$variant => $meaning,)* }
+            }
+        }
+    };
+}
+
+details! {
+    UnknownProject => "unknown_project", "no project with that id (or not one the caller may see)";
+    ConfigMismatch => "config_mismatch", "the token request's configuration differs from the project's";
+    UnknownRequest => "unknown_request", "no request with that id (or not one the caller may see)";
+    RequestMismatch => "request_mismatch", "the request is for another project or organisation";
+    RequestNotApproved => "request_not_approved", "the request is pending or was rejected";
+    NotACollaborator => "not_a_collaborator", "the organisation is not a collaborator of the project";
+    RetentionEnded => "retention_ended", "the project's retention has ended";
+    NotReversible => "not_reversible", "reverse tokens exist only for reversible projects";
+    CannotReverse => "cannot_reverse", "the organisation has no reverse right on the project";
+    UnknownSource => "unknown_source", "no such source project";
+    UnknownSourceOrganisation => "unknown_source_organisation", "the source organisation takes no part in the source project";
+    SourceMismatch => "source_mismatch", "the source's configuration is not the source project's";
+    ConfigFixed => "config_fixed", "a project's configuration never changes after creation";
+    RetentionFixed => "retention_fixed", "a project's retention can never be extended or changed";
+    MethodFixed => "method_fixed", "a project's method (reversible or not) never changes";
+    RequestPending => "request_pending", "collaborators cannot change while a request of the project is pending";
+    RequestDecided => "request_decided", "the request was already approved or rejected";
+    UnknownToken => "unknown_token", "no token record with that id";
+    UnknownAccessToken => "unknown_access_token", "no access token with that id";
+    NotAdmin => "not_admin", "only an administrator may do this";
+    NotHolder => "not_holder", "only the token's holder (or an administrator) may do this";
+    NotProjectOwner => "not_project_owner", "only the project's owner organisation may do this";
+    NotRequester => "not_requester", "the actor is not of the requesting organisation";
+    ServiceAccount => "service_account", "a service account may not do this";
+    Active => "active", "the token is active: revoke it first";
+    NotRevoked => "not_revoked", "only a revoked token can be restored";
+    Expired => "expired", "the token has expired";
+    WrongPrefix => "wrong_prefix", "not a pseudo access token (prefix pseudo_pat_ or pseudo_sat_)";
+    WrongLength => "wrong_length", "the access token has the wrong length";
+    WrongAlphabet => "wrong_alphabet", "the access token has characters outside its alphabet";
+    BadChecksum => "bad_checksum", "the access token's checksum does not match (a typo?)";
+    Corrupt => "corrupt", "the registry database is corrupt or is not a database";
+    Foreign => "foreign", "the database is not a pseudo registry";
+    NoDataFolder => "no_data_folder", "`pseudo serve` and the CLI: the data folder is missing (run `pseudo init`)";
+    FileMode => "file_mode", "a key file in the data folder is readable by others (chmod 600)";
+    CorruptSettings => "corrupt_settings", "the data folder's settings file cannot be read";
+    TooNew => "too_new", "the registry was written by a newer version of pseudo (its schema is newer)";
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The error type of this crate.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
-    detail: Option<&'static str>,
+    detail: Option<Detail>,
     message: String,
     items: Vec<ItemFailure>,
 }
@@ -182,7 +256,7 @@ impl Error {
     }
 
     /// A new error with a stable snake_case sub-code (see [`Error::detail`]).
-    pub fn with_detail(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> Self {
+    pub fn with_detail(kind: ErrorKind, detail: Detail, message: impl Into<String>) -> Self {
         Error { kind, detail: Some(detail), message: message.into(), items: Vec::new() }
     }
 
@@ -204,6 +278,11 @@ impl Error {
     /// A stable snake_case sub-code that tells refusals of one kind apart (e.g. the issuing
     /// policy's `request_not_approved`, `not_a_collaborator`, `cannot_reverse`), when there is one.
     pub fn detail(&self) -> Option<&'static str> {
+        self.detail.map(Detail::as_str)
+    }
+
+    /// The sub-code as the typed [`Detail`], when there is one.
+    pub fn detail_code(&self) -> Option<Detail> {
         self.detail
     }
 

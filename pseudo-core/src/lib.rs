@@ -83,7 +83,7 @@ pub use config::{
 pub use engine::{
     AuditEvent, AuditSink, BatchMode, Engine, EngineOptions, Limits, Operation, TokenStatus, MAX_ADVANCE_AHEAD_DAYS,
 };
-pub use error::{Error, ErrorKind, ItemCode, ItemFailure, Result};
+pub use error::{Detail, Error, ErrorKind, ItemCode, ItemFailure, Result};
 pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MAX_RETENTION_DAYS, MIN_SECRET_LEN};
 pub use token::{
     token_digest, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType,

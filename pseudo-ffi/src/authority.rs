@@ -10,46 +10,9 @@ use pseudo_core::{
 };
 use zeroize::Zeroizing;
 
+use crate::enums::*;
 use crate::keys::{boxed, free_box, pseudo_signing_key};
 use crate::status::{guard, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult};
-
-/// Whether a project's pseudonyms can be reversed: a `PSEUDO_METHOD_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_method = u32;
-/// AES-SIV: reversible with a reverse token until retention ends.
-pub const PSEUDO_METHOD_REVERSIBLE: pseudo_method = 0;
-/// HMAC or random: never reversible.
-pub const PSEUDO_METHOD_NOT_REVERSIBLE: pseudo_method = 1;
-
-/// Whether one value always gets the same pseudonym: a `PSEUDO_TREATMENT_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_treatment = u32;
-/// One value always gets the same pseudonym in the project (joins work).
-pub const PSEUDO_TREATMENT_SAME: pseudo_treatment = 0;
-/// Every occurrence gets a fresh pseudonym.
-pub const PSEUDO_TREATMENT_DIFFERENT: pseudo_treatment = 1;
-
-/// How pseudonyms are written: a `PSEUDO_FORMAT_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_output_format = u32;
-/// RFC 4648 base64url, unpadded (the default).
-pub const PSEUDO_FORMAT_BASE64URL: pseudo_output_format = 0;
-/// Lower-case hexadecimal.
-pub const PSEUDO_FORMAT_HEX: pseudo_output_format = 1;
-/// RFC 4648 base32, lower case, unpadded.
-pub const PSEUDO_FORMAT_BASE32: pseudo_output_format = 2;
-
-/// Which token to issue: a `PSEUDO_TOKEN_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_token_kind = u32;
-/// Pseudonymisation (`psn`): original values → level-1 pseudonyms.
-pub const PSEUDO_TOKEN_PSEUDONYMISE: pseudo_token_kind = 0;
-/// Secondary (`sec`): the source's level-1 pseudonyms → level-2 pseudonyms. Needs `source`.
-pub const PSEUDO_TOKEN_SECONDARY: pseudo_token_kind = 1;
-/// Reverse (`rev`) of level-1 pseudonyms → original values.
-pub const PSEUDO_TOKEN_REVERSE_LEVEL1: pseudo_token_kind = 2;
-/// Reverse (`rev`) of level-2 pseudonyms → the source's level-1 pseudonyms. Needs `source`.
-pub const PSEUDO_TOKEN_REVERSE_LEVEL2: pseudo_token_kind = 3;
 
 /// A project's configuration, carried in every token.
 #[repr(C)]
@@ -253,12 +216,9 @@ pub unsafe extern "C" fn pseudo_authority_new(
     out: *mut *mut pseudo_authority,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
-        // SAFETY: forwarded contract.
-        let issuer = unsafe { text(issuer, "issuer") }?;
-        // SAFETY: forwarded contract.
-        let audience = unsafe { text(audience, "audience") }?;
+        let key = arg!(handle key);
+        let issuer = arg!(text issuer);
+        let audience = arg!(text audience);
         out_check(out, "out")?;
         let copy = SigningKey::from_pkcs8_der(&key.inner.to_pkcs8_der())?;
         let inner = Authority::new(copy, issuer, audience)?;
@@ -291,10 +251,8 @@ pub unsafe extern "C" fn pseudo_authority_issue(
     out: *mut *mut pseudo_token,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let authority = unsafe { handle(authority, "authority") }?;
-        // SAFETY: forwarded contract.
-        let request = unsafe { handle(request, "request") }?;
+        let authority = arg!(handle authority);
+        let request = arg!(handle request);
         out_check(out, "out")?;
         // SAFETY: forwarded contract.
         let request = unsafe { token_request(request) }?;
@@ -329,8 +287,7 @@ pub unsafe extern "C" fn pseudo_token_text(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let token = unsafe { handle(token, "token") }?;
+        let token = arg!(handle token);
         out_check(out_text, "out_text")?;
         out_check(out_len, "out_len")?;
         // SAFETY: both checked non-NULL; writable by contract.
@@ -352,8 +309,7 @@ pub unsafe extern "C" fn pseudo_token_text(
 #[no_mangle]
 pub unsafe extern "C" fn pseudo_token_jti(token: *const pseudo_token, out_jti: *mut *const c_char) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let token = unsafe { handle(token, "token") }?;
+        let token = arg!(handle token);
         out_check(out_jti, "out_jti")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out_jti, token.jti.as_ptr().cast()) };
@@ -370,8 +326,7 @@ pub unsafe extern "C" fn pseudo_token_jti(token: *const pseudo_token, out_jti: *
 #[no_mangle]
 pub unsafe extern "C" fn pseudo_token_expires_at(token: *const pseudo_token, out: *mut i64) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let token = unsafe { handle(token, "token") }?;
+        let token = arg!(handle token);
         out_check(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, token.expires_at) };

@@ -6,44 +6,12 @@ use std::time::Duration;
 
 use pseudo_core::{BatchMode, BatchOutput, Engine, EngineOptions, ItemCode, Limits, Operation, Validation};
 
-use crate::keys::{
-    boxed, copy_keyring, export_keyring_into, free_box, pseudo_key_encoding, pseudo_keyring, pseudo_verifying_key,
-};
+use crate::enums::*;
+use crate::keys::{boxed, copy_keyring, export_keyring_into, free_box, pseudo_keyring, pseudo_verifying_key};
 use crate::registry::pseudo_registry;
 use crate::status::{
     array, bytes, guard, guard_value, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult,
 };
-
-/// An engine endpoint: a `PSEUDO_OPERATION_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_operation = u32;
-/// Pseudonymise (`/api/request-psn`): takes `psn` and `sec` tokens.
-pub const PSEUDO_OPERATION_PSEUDONYMISE: pseudo_operation = 0;
-/// Reverse (`/api/request-psn-rev`): takes `rev` tokens.
-pub const PSEUDO_OPERATION_REVERSE: pseudo_operation = 1;
-
-/// What happens when items of a batch fail: a `PSEUDO_BATCH_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_batch_mode = u32;
-/// Any failed item fails the call with `PSEUDO_BATCH_FAILED`; nothing is returned.
-pub const PSEUDO_BATCH_STRICT: pseudo_batch_mode = 0;
-/// Every item gets its own result; failed ones have a `pseudo_item_status`.
-pub const PSEUDO_BATCH_PER_ITEM: pseudo_batch_mode = 1;
-
-/// Why one item of a per-item batch failed: a `PSEUDO_ITEM_*` value. Stable numbers.
-#[allow(non_camel_case_types)]
-pub type pseudo_item_status = u32;
-/// The item succeeded.
-pub const PSEUDO_ITEM_OK: pseudo_item_status = 0;
-/// The value is empty.
-pub const PSEUDO_ITEM_EMPTY_VALUE: pseudo_item_status = 1;
-/// The value is longer than the engine's `max_item_bytes`.
-pub const PSEUDO_ITEM_TOO_LONG: pseudo_item_status = 2;
-/// The pseudonym cannot be read (bad encoding, tampered, other project, level or key version).
-/// Deliberately one opaque code.
-pub const PSEUDO_ITEM_INVALID_PSEUDONYM: pseudo_item_status = 3;
-/// A failure this version of the C API does not know.
-pub const PSEUDO_ITEM_UNKNOWN: pseudo_item_status = 255;
 
 /// One input value: `len` bytes of UTF-8 at `ptr` (not NUL-terminated; `ptr` may be NULL only
 /// when `len` is 0).
@@ -234,8 +202,7 @@ pub unsafe extern "C" fn pseudo_engine_new_with_registry(
     out: *mut *mut pseudo_engine,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let registry = unsafe { handle(registry, "registry") }?;
+        let registry = arg!(handle registry);
         out_check(out, "out")?;
         // SAFETY: forwarded contract.
         let engine = unsafe { build_engine(keyring, keys, keys_len, options) }?;
@@ -256,12 +223,10 @@ unsafe fn build_engine(
     keys_len: usize,
     options: *const pseudo_engine_options,
 ) -> FfiResult<Engine> {
-    // SAFETY: forwarded contract.
-    let ring = unsafe { handle(keyring, "keyring") }?;
+    let ring = arg!(handle keyring);
     // SAFETY: forwarded contract.
     let key_ptrs = unsafe { array(keys, keys_len, "keys") }?;
-    // SAFETY: forwarded contract.
-    let options = unsafe { handle(options, "options") }?;
+    let options = arg!(handle options);
     let verifying = key_ptrs
         .iter()
         // SAFETY: each element is NULL or a live handle (contract).
@@ -306,10 +271,8 @@ pub unsafe extern "C" fn pseudo_engine_call(
     out: *mut *mut pseudo_batch,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let engine = unsafe { handle(engine, "engine") }?;
-        // SAFETY: forwarded contract.
-        let token = unsafe { text(token, "token") }?;
+        let engine = arg!(handle engine);
+        let token = arg!(text token);
         out_check(out, "out")?;
         let op = operation(op)?;
         let mode = batch_mode(mode)?;
@@ -357,8 +320,7 @@ pub unsafe extern "C" fn pseudo_engine_advance_keys(
     out_changed: *mut bool,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let engine = unsafe { handle(engine, "engine") }?;
+        let engine = arg!(handle engine);
         let changed = engine.inner.advance_keys(timestamp(now));
         if !out_changed.is_null() {
             // SAFETY: non-NULL; writable by contract.
@@ -386,8 +348,7 @@ pub unsafe extern "C" fn pseudo_engine_export_keyring(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let engine = unsafe { handle(engine, "engine") }?;
+        let engine = arg!(handle engine);
         let ring = engine.inner.export_keyring()?;
         // SAFETY: forwarded contract.
         unsafe { export_keyring_into(&ring, encoding, buf, cap, out_len) }
@@ -446,8 +407,7 @@ pub unsafe extern "C" fn pseudo_batch_get(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let batch = unsafe { handle(batch, "batch") }?;
+        let batch = arg!(handle batch);
         out_check(out_ptr, "out_ptr")?;
         out_check(out_len, "out_len")?;
         let item = batch.inner.get(index).ok_or_else(|| {
@@ -481,8 +441,7 @@ pub unsafe extern "C" fn pseudo_batch_item_status(
     out: *mut pseudo_item_status,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let batch = unsafe { handle(batch, "batch") }?;
+        let batch = arg!(handle batch);
         out_check(out, "out")?;
         let item = batch.inner.get(index).ok_or_else(|| {
             Fail::new(

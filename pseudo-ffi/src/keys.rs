@@ -7,20 +7,8 @@ use data_encoding::{BASE64, HEXLOWER};
 use pseudo_core::{Keyring, MasterKey, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
-use crate::status::{
-    bytes, copy_out, guard, guard_value, handle, handle_mut, out_check, pseudo_status, put, text, timestamp, Fail,
-    FfiResult,
-};
-
-/// How exported key material is written: one of the `PSEUDO_KEY_ENCODING_*` values.
-#[allow(non_camel_case_types)]
-pub type pseudo_key_encoding = u32;
-/// The serialised bytes as they are (binary).
-pub const PSEUDO_KEY_ENCODING_RAW: pseudo_key_encoding = 0;
-/// Lower-case hexadecimal text of the serialised bytes (no NUL is written).
-pub const PSEUDO_KEY_ENCODING_HEX: pseudo_key_encoding = 1;
-/// Standard padded base64 text of the serialised bytes (no NUL is written).
-pub const PSEUDO_KEY_ENCODING_BASE64: pseudo_key_encoding = 2;
+use crate::enums::*;
+use crate::status::{bytes, copy_out, guard, guard_value, out_check, pseudo_status, put, timestamp, Fail, FfiResult};
 
 fn encode(raw: &[u8], encoding: pseudo_key_encoding) -> FfiResult<Zeroizing<Vec<u8>>> {
     Ok(Zeroizing::new(match encoding {
@@ -164,8 +152,7 @@ pub unsafe extern "C" fn pseudo_master_key_export(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         let data = encode(&key.inner.to_bytes(), encoding)?;
         // SAFETY: forwarded contract.
         unsafe { copy_out(&data, false, buf, cap, out_len) }
@@ -181,8 +168,7 @@ pub unsafe extern "C" fn pseudo_master_key_export(
 #[no_mangle]
 pub unsafe extern "C" fn pseudo_master_key_version(key: *const pseudo_master_key, out: *mut u16) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         out_check(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, key.inner.version()) };
@@ -218,8 +204,7 @@ pub unsafe extern "C" fn pseudo_keyring_new(
     out: *mut *mut pseudo_keyring,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         out_check(out, "out")?;
         let inner = Keyring::new(copy_master(&key.inner)?);
         // SAFETY: checked non-NULL; writable by contract.
@@ -292,10 +277,8 @@ pub unsafe extern "C" fn pseudo_keyring_add(
     key: *const pseudo_master_key,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let ring = unsafe { handle_mut(keyring, "keyring") }?;
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let ring = arg!(handle_mut keyring);
+        let key = arg!(handle key);
         ring.inner.add(copy_master(&key.inner)?)?;
         Ok(())
     })
@@ -312,8 +295,7 @@ pub unsafe extern "C" fn pseudo_keyring_add(
 #[no_mangle]
 pub unsafe extern "C" fn pseudo_keyring_set_primary(keyring: *mut pseudo_keyring, version: u16) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let ring = unsafe { handle_mut(keyring, "keyring") }?;
+        let ring = arg!(handle_mut keyring);
         ring.inner.set_primary(version)?;
         Ok(())
     })
@@ -331,8 +313,7 @@ pub unsafe extern "C" fn pseudo_keyring_primary_version(
     out: *mut u16,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let ring = unsafe { handle(keyring, "keyring") }?;
+        let ring = arg!(handle keyring);
         out_check(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, ring.inner.primary_version()) };
@@ -358,8 +339,7 @@ pub unsafe extern "C" fn pseudo_keyring_export(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let ring = unsafe { handle(keyring, "keyring") }?;
+        let ring = arg!(handle keyring);
         let data = encode(&ring.inner.to_bytes(), encoding)?;
         // SAFETY: forwarded contract.
         unsafe { copy_out(&data, false, buf, cap, out_len) }
@@ -427,8 +407,7 @@ pub unsafe extern "C" fn pseudo_signing_key_from_pem(
 ) -> pseudo_status {
     guard(|| {
         out_check(out, "out")?;
-        // SAFETY: forwarded contract.
-        let pem = unsafe { text(pem, "pem") }?;
+        let pem = arg!(text pem);
         let inner = SigningKey::from_pem(pem)?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(pseudo_signing_key { inner })) };
@@ -454,8 +433,7 @@ pub unsafe extern "C" fn pseudo_signing_key_to_pem(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         let pem = key.inner.to_pem();
         // SAFETY: forwarded contract.
         unsafe { copy_out(pem.as_bytes(), true, buf.cast(), cap, out_len) }
@@ -475,8 +453,7 @@ pub unsafe extern "C" fn pseudo_signing_key_verifying_key(
     out: *mut *mut pseudo_verifying_key,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         out_check(out, "out")?;
         let inner = key.inner.verifying_key().clone();
         // SAFETY: checked non-NULL; writable by contract.
@@ -513,8 +490,7 @@ pub unsafe extern "C" fn pseudo_verifying_key_from_pem(
 ) -> pseudo_status {
     guard(|| {
         out_check(out, "out")?;
-        // SAFETY: forwarded contract.
-        let pem = unsafe { text(pem, "pem") }?;
+        let pem = arg!(text pem);
         let inner = VerifyingKey::from_pem(pem)?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(pseudo_verifying_key { inner })) };
@@ -539,8 +515,7 @@ pub unsafe extern "C" fn pseudo_verifying_key_from_jwk(
 ) -> pseudo_status {
     guard(|| {
         out_check(out, "out")?;
-        // SAFETY: forwarded contract.
-        let jwk = unsafe { text(jwk, "jwk") }?;
+        let jwk = arg!(text jwk);
         let inner = VerifyingKey::from_jwk(jwk)?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(pseudo_verifying_key { inner })) };
@@ -564,8 +539,7 @@ pub unsafe extern "C" fn pseudo_verifying_key_to_pem(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         // SAFETY: forwarded contract.
         unsafe { copy_out(key.inner.to_pem().as_bytes(), true, buf.cast(), cap, out_len) }
     })
@@ -586,8 +560,7 @@ pub unsafe extern "C" fn pseudo_verifying_key_to_jwk(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         // SAFETY: forwarded contract.
         unsafe { copy_out(key.inner.to_jwk().as_bytes(), true, buf.cast(), cap, out_len) }
     })
@@ -608,8 +581,7 @@ pub unsafe extern "C" fn pseudo_verifying_key_kid(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let key = unsafe { handle(key, "key") }?;
+        let key = arg!(handle key);
         // SAFETY: forwarded contract.
         unsafe { copy_out(key.inner.kid().as_bytes(), true, buf.cast(), cap, out_len) }
     })

@@ -15,8 +15,22 @@
 #![deny(missing_docs)]
 #![allow(non_camel_case_types)]
 
+/// Borrows a pointer argument of an exported function by its name: `arg!(handle registry)`,
+/// `arg!(handle_mut keyring)`, `arg!(text jti)`, `arg!(opt_text name)`. NULL (or invalid UTF-8)
+/// returns from the enclosing `guard` closure with the status and a message that name the
+/// argument. The safety reasoning is written here once instead of at every call.
+macro_rules! arg {
+    ($how:ident $p:ident) => {
+        // SAFETY: every exported function's `# Safety` section requires each pointer argument to
+        // be NULL or valid for its type (a live handle of that type, a NUL-terminated string) for
+        // the duration of the call; the helper checks NULL itself and borrows no longer than that.
+        unsafe { $crate::status::$how($p, stringify!($p)) }?
+    };
+}
+
 mod authority;
 mod engine;
+mod enums;
 mod keys;
 mod registry;
 mod status;
@@ -26,6 +40,7 @@ use std::ffi::c_char;
 
 pub use authority::*;
 pub use engine::*;
+pub use enums::*;
 pub use keys::*;
 pub use registry::*;
 pub use status::pseudo_status;

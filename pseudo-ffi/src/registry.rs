@@ -19,65 +19,11 @@ use pseudo_core::registry::{
 use pseudo_core::{AuditEvent, OrgId, ProjectConfig, ProjectId, TokenType};
 use zeroize::Zeroizing;
 
-use crate::authority::{
-    format, method, org, pseudo_authority, pseudo_method, pseudo_output_format, pseudo_project_config, pseudo_token,
-    pseudo_token_kind, pseudo_treatment, treatment, PSEUDO_FORMAT_BASE32, PSEUDO_FORMAT_BASE64URL, PSEUDO_FORMAT_HEX,
-    PSEUDO_METHOD_NOT_REVERSIBLE, PSEUDO_METHOD_REVERSIBLE, PSEUDO_TOKEN_PSEUDONYMISE, PSEUDO_TOKEN_REVERSE_LEVEL1,
-    PSEUDO_TOKEN_REVERSE_LEVEL2, PSEUDO_TOKEN_SECONDARY, PSEUDO_TREATMENT_DIFFERENT, PSEUDO_TREATMENT_SAME,
-};
-use crate::engine::{pseudo_operation, PSEUDO_OPERATION_PSEUDONYMISE, PSEUDO_OPERATION_REVERSE};
+use crate::authority::{format, method, org, pseudo_authority, pseudo_project_config, pseudo_token, treatment};
+use crate::enums::*;
+
 use crate::keys::{boxed, free_box};
-use crate::status::{
-    guard, guard_value, handle, opt_text, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult,
-};
-
-/// What an acting principal is: a `PSEUDO_ROLE_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_role = u32;
-/// A person.
-pub const PSEUDO_ROLE_USER: pseudo_role = 0;
-/// A person who administers the portal: decides requests, makes service tokens.
-pub const PSEUDO_ROLE_ADMIN: pseudo_role = 1;
-/// A machine account (service tokens are made for these).
-pub const PSEUDO_ROLE_SERVICE_ACCOUNT: pseudo_role = 2;
-
-/// Where a request stands: a `PSEUDO_REQUEST_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_request_status = u32;
-/// Submitted, not decided.
-pub const PSEUDO_REQUEST_PENDING: pseudo_request_status = 0;
-/// Approved by an administrator: tokens may be issued for it.
-pub const PSEUDO_REQUEST_APPROVED: pseudo_request_status = 1;
-/// Rejected by an administrator.
-pub const PSEUDO_REQUEST_REJECTED: pseudo_request_status = 2;
-
-/// The type of an issued operation token: a `PSEUDO_TOKEN_TYPE_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_token_type = u32;
-/// Pseudonymisation (`psn`).
-pub const PSEUDO_TOKEN_TYPE_PSN: pseudo_token_type = 0;
-/// Secondary (`sec`).
-pub const PSEUDO_TOKEN_TYPE_SEC: pseudo_token_type = 1;
-/// Reverse (`rev`), of either level.
-pub const PSEUDO_TOKEN_TYPE_REV: pseudo_token_type = 2;
-/// A type newer than this version of the C API.
-pub const PSEUDO_TOKEN_TYPE_UNKNOWN: pseudo_token_type = 255;
-
-/// A token's or access token's status: a `PSEUDO_RECORD_*` value. (Deleted records are gone.)
-#[allow(non_camel_case_types)]
-pub type pseudo_record_status = u32;
-/// Usable until it expires.
-pub const PSEUDO_RECORD_ACTIVE: pseudo_record_status = 0;
-/// Refused until restored.
-pub const PSEUDO_RECORD_REVOKED: pseudo_record_status = 1;
-
-/// Personal or service access token: a `PSEUDO_ACCESS_*` value.
-#[allow(non_camel_case_types)]
-pub type pseudo_access_kind = u32;
-/// Made by a user (not a service account) for themselves.
-pub const PSEUDO_ACCESS_PERSONAL: pseudo_access_kind = 0;
-/// Made by an administrator for a service account.
-pub const PSEUDO_ACCESS_SERVICE: pseudo_access_kind = 1;
+use crate::status::{guard, guard_value, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult};
 
 /// Who acts on the registry. The host authenticates people (or uses
 /// `pseudo_registry_authenticate`); the registry trusts what it is told. Strings are borrowed,
@@ -601,8 +547,7 @@ unsafe fn reg_actor<'a>(
     actor: *const pseudo_principal,
     name: &str,
 ) -> FfiResult<(&'a Registry, Principal)> {
-    // SAFETY: forwarded contract.
-    let registry = unsafe { handle(registry, "registry") }?;
+    let registry = arg!(handle registry);
     // SAFETY: forwarded contract.
     let actor = unsafe { principal(actor, name) }?;
     Ok((&registry.inner, actor))
@@ -637,8 +582,7 @@ pub unsafe extern "C" fn pseudo_registry_open(
     out: *mut *mut pseudo_registry,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let path = unsafe { text(path, "path") }?;
+        let path = arg!(text path);
         out_check(out, "out")?;
         let inner = Registry::open_sqlite(path, registry_options(revocation_staleness_ms))?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -691,8 +635,7 @@ pub unsafe extern "C" fn pseudo_registry_free(registry: *mut pseudo_registry) {
 #[no_mangle]
 pub unsafe extern "C" fn pseudo_registry_flush(registry: *const pseudo_registry) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
+        let reg = arg!(handle registry);
         reg.inner.flush()?;
         Ok(())
     })
@@ -724,8 +667,7 @@ pub unsafe extern "C" fn pseudo_registry_create_project(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        let p = unsafe { handle(project, "project") }?;
+        let p = arg!(handle project);
         let new = NewProject {
             // SAFETY: forwarded contract.
             id: project_id(unsafe { text(p.id, "project->id") }?)?,
@@ -760,10 +702,8 @@ pub unsafe extern "C" fn pseudo_registry_project_config(
     out: *mut pseudo_project_config,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
-        // SAFETY: forwarded contract.
-        let id = project_id(unsafe { text(project, "project") }?)?;
+        let reg = arg!(handle registry);
+        let id = project_id(arg!(text project))?;
         out_check(out, "out")?;
         let p = reg.inner.project(&id)?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -795,10 +735,8 @@ pub unsafe extern "C" fn pseudo_registry_add_collaborator(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        let id = project_id(unsafe { text(project, "project") }?)?;
-        // SAFETY: forwarded contract.
-        let organisation = org(unsafe { text(organisation, "organisation") }?)?;
+        let id = project_id(arg!(text project))?;
+        let organisation = org(arg!(text organisation))?;
         reg.add_collaborator(&actor, &id, Collaborator { organisation, can_reverse })?;
         Ok(())
     })
@@ -830,10 +768,8 @@ pub unsafe extern "C" fn pseudo_registry_submit_request(
         out_check(out, "out")?;
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        let id = project_id(unsafe { text(project, "project") }?)?;
-        // SAFETY: forwarded contract.
-        let dataset = unsafe { text(dataset, "dataset") }?;
+        let id = project_id(arg!(text project))?;
+        let dataset = arg!(text dataset);
         let r = owned_request(&reg.submit_request(&actor, &id, dataset, timestamp(now))?)?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(r)) };
@@ -867,10 +803,8 @@ pub unsafe extern "C" fn pseudo_registry_decide_request(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, admin) = unsafe { reg_actor(registry, admin, "admin") }?;
-        // SAFETY: forwarded contract.
-        let id = unsafe { text(request, "request") }?;
-        // SAFETY: forwarded contract.
-        let comment = unsafe { opt_text(comment, "comment") }?;
+        let id = arg!(text request);
+        let comment = arg!(opt_text comment);
         let r = reg.decide_request(&admin, id, approve, comment, timestamp(now))?;
         if !out.is_null() {
             let r = owned_request(&r)?;
@@ -898,10 +832,8 @@ pub unsafe extern "C" fn pseudo_registry_request(
     out: *mut *mut pseudo_request,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
-        // SAFETY: forwarded contract.
-        let id = unsafe { text(request, "request") }?;
+        let reg = arg!(handle registry);
+        let id = arg!(text request);
         out_check(out, "out")?;
         let r = owned_request(&reg.inner.request(id)?)?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -923,8 +855,7 @@ pub unsafe extern "C" fn pseudo_request_get(
     out: *mut pseudo_request_record,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let r = unsafe { handle(request, "request") }?;
+        let r = arg!(handle request);
         out_check(out, "out")?;
         let info = pseudo_request_record {
             id: r.id.as_ptr(),
@@ -955,8 +886,7 @@ pub unsafe extern "C" fn pseudo_request_history_get(
     out: *mut pseudo_request_event,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let r = unsafe { handle(request, "request") }?;
+        let r = arg!(handle request);
         out_check(out, "out")?;
         let e = r.history.get(index).ok_or_else(|| index_error(index, r.history.len()))?;
         let view = pseudo_request_event {
@@ -1039,13 +969,11 @@ pub unsafe extern "C" fn pseudo_registry_issue_token(
     out: *mut *mut pseudo_token,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let authority = unsafe { handle(authority, "authority") }?;
+        let authority = arg!(handle authority);
         out_check(out, "out")?;
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        let issue = unsafe { handle(issue, "issue") }?;
+        let issue = arg!(handle issue);
         // SAFETY: forwarded contract.
         let request = unsafe { text(issue.request, "issue->request") }?;
         // SAFETY: forwarded contract.
@@ -1074,8 +1002,7 @@ pub unsafe extern "C" fn pseudo_registry_tokens(
     out: *mut *mut pseudo_token_list,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
+        let reg = arg!(handle registry);
         out_check(out, "out")?;
         let items = reg.inner.tokens()?.iter().map(owned_token).collect::<FfiResult<_>>()?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -1100,10 +1027,8 @@ pub unsafe extern "C" fn pseudo_registry_token(
     out: *mut *mut pseudo_token_list,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
-        // SAFETY: forwarded contract.
-        let jti = unsafe { text(jti, "jti") }?;
+        let reg = arg!(handle registry);
+        let jti = arg!(text jti);
         out_check(out, "out")?;
         let items = vec![owned_token(&reg.inner.token(jti)?)?];
         // SAFETY: checked non-NULL; writable by contract.
@@ -1132,8 +1057,7 @@ pub unsafe extern "C" fn pseudo_registry_revoke_token(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        reg.revoke_token(&actor, unsafe { text(jti, "jti") }?)?;
+        reg.revoke_token(&actor, arg!(text jti))?;
         Ok(())
     })
 }
@@ -1155,8 +1079,7 @@ pub unsafe extern "C" fn pseudo_registry_restore_token(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        reg.restore_token(&actor, unsafe { text(jti, "jti") }?, timestamp(now))?;
+        reg.restore_token(&actor, arg!(text jti), timestamp(now))?;
         Ok(())
     })
 }
@@ -1178,8 +1101,7 @@ pub unsafe extern "C" fn pseudo_registry_delete_token(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        reg.delete_token(&actor, unsafe { text(jti, "jti") }?)?;
+        reg.delete_token(&actor, arg!(text jti))?;
         Ok(())
     })
 }
@@ -1209,8 +1131,7 @@ pub unsafe extern "C" fn pseudo_token_list_get(
     out: *mut pseudo_token_record,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let l = unsafe { handle(list, "list") }?;
+        let l = arg!(handle list);
         out_check(out, "out")?;
         let r = l.items.get(index).ok_or_else(|| index_error(index, l.items.len()))?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -1268,8 +1189,7 @@ pub unsafe extern "C" fn pseudo_registry_create_access_token(
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
         let kind = access_kind(kind)?;
-        // SAFETY: forwarded contract.
-        let name = unsafe { text(name, "name") }?;
+        let name = arg!(text name);
         let account = match (kind, service_account.is_null()) {
             (AccessKind::Personal, true) => None,
             (AccessKind::Personal, false) => {
@@ -1313,8 +1233,7 @@ pub unsafe extern "C" fn pseudo_new_access_token_secret(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let t = unsafe { handle(token, "token") }?;
+        let t = arg!(handle token);
         out_check(out_secret, "out_secret")?;
         out_check(out_len, "out_len")?;
         // SAFETY: both checked non-NULL; writable by contract.
@@ -1339,8 +1258,7 @@ pub unsafe extern "C" fn pseudo_new_access_token_record(
     out: *mut pseudo_access_token_record,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let t = unsafe { handle(token, "token") }?;
+        let t = arg!(handle token);
         out_check(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, t.record.view()) };
@@ -1380,10 +1298,8 @@ pub unsafe extern "C" fn pseudo_registry_authenticate(
     out: *mut *mut pseudo_access_token_list,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
-        // SAFETY: forwarded contract.
-        let secret = unsafe { text(secret, "secret") }?;
+        let reg = arg!(handle registry);
+        let secret = arg!(text secret);
         out_check(out, "out")?;
         let items = vec![owned_access(&reg.inner.authenticate(secret, timestamp(now))?)?];
         // SAFETY: checked non-NULL; writable by contract.
@@ -1406,8 +1322,7 @@ pub unsafe extern "C" fn pseudo_registry_access_tokens(
     out: *mut *mut pseudo_access_token_list,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
+        let reg = arg!(handle registry);
         out_check(out, "out")?;
         let items = reg.inner.access_tokens()?.iter().map(owned_access).collect::<FfiResult<_>>()?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -1435,8 +1350,7 @@ pub unsafe extern "C" fn pseudo_registry_revoke_access_token(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        reg.revoke_access_token(&actor, unsafe { text(id, "id") }?)?;
+        reg.revoke_access_token(&actor, arg!(text id))?;
         Ok(())
     })
 }
@@ -1458,8 +1372,7 @@ pub unsafe extern "C" fn pseudo_registry_restore_access_token(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        reg.restore_access_token(&actor, unsafe { text(id, "id") }?, timestamp(now))?;
+        reg.restore_access_token(&actor, arg!(text id), timestamp(now))?;
         Ok(())
     })
 }
@@ -1480,8 +1393,7 @@ pub unsafe extern "C" fn pseudo_registry_delete_access_token(
     guard(|| {
         // SAFETY: forwarded contract.
         let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        // SAFETY: forwarded contract.
-        reg.delete_access_token(&actor, unsafe { text(id, "id") }?)?;
+        reg.delete_access_token(&actor, arg!(text id))?;
         Ok(())
     })
 }
@@ -1512,8 +1424,7 @@ pub unsafe extern "C" fn pseudo_access_token_list_get(
     out: *mut pseudo_access_token_record,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let l = unsafe { handle(list, "list") }?;
+        let l = arg!(handle list);
         out_check(out, "out")?;
         let r = l.items.get(index).ok_or_else(|| index_error(index, l.items.len()))?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -1551,8 +1462,7 @@ pub unsafe extern "C" fn pseudo_registry_audit_events(
     out: *mut *mut pseudo_audit_list,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { handle(registry, "registry") }?;
+        let reg = arg!(handle registry);
         out_check(out, "out")?;
         let items = reg.inner.audit_events(limit)?.iter().map(owned_audit).collect::<FfiResult<_>>()?;
         // SAFETY: checked non-NULL; writable by contract.
@@ -1586,8 +1496,7 @@ pub unsafe extern "C" fn pseudo_audit_list_get(
     out: *mut pseudo_audit_event,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let l = unsafe { handle(list, "list") }?;
+        let l = arg!(handle list);
         out_check(out, "out")?;
         let e = l.items.get(index).ok_or_else(|| index_error(index, l.items.len()))?;
         // SAFETY: checked non-NULL; writable by contract.

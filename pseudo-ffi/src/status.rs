@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn the_detail_follows_the_last_failure() {
-        let e = pseudo_core::Error::with_detail(ErrorKind::InvalidState, "not_revoked", "x");
+        let e = pseudo_core::Error::with_detail(ErrorKind::InvalidState, pseudo_core::Detail::NotRevoked, "x");
         assert_eq!(guard(|| Err(e.into())), PSEUDO_INVALID_STATE);
         assert_eq!(last_error_detail(), "not_revoked");
         assert_eq!(guard_quiet(|| Err(Fail::invalid("quiet"))), PSEUDO_INVALID_ARGUMENT);

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::engine::pseudo_engine;
 use crate::keys::{boxed, free_box};
-use crate::status::{bytes, guard, guard_value, handle, opt_text, out_check, pseudo_status, put, text, timestamp};
+use crate::status::{bytes, guard, guard_value, opt_text, out_check, pseudo_status, put, text, timestamp};
 
 /// The parts of an HTTP request the handler reads. Strings are NUL-terminated UTF-8, borrowed.
 #[repr(C)]
@@ -67,10 +67,8 @@ pub unsafe extern "C" fn pseudo_wire_handle(
     out: *mut *mut pseudo_wire_response,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let engine = unsafe { handle(engine, "engine") }?;
-        // SAFETY: forwarded contract.
-        let r = unsafe { handle(request, "request") }?;
+        let engine = arg!(handle engine);
+        let r = arg!(handle request);
         out_check(out, "out")?;
         let req = WireRequest {
             // SAFETY: forwarded contract.
@@ -133,8 +131,7 @@ pub unsafe extern "C" fn pseudo_wire_response_body(
     out_len: *mut usize,
 ) -> pseudo_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let r = unsafe { handle(response, "response") }?;
+        let r = arg!(handle response);
         out_check(out_body, "out_body")?;
         out_check(out_len, "out_len")?;
         // SAFETY: both checked non-NULL; writable by contract.

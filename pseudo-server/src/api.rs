@@ -20,7 +20,9 @@ use pseudo_core::registry::{
     Request as PortalRequest, Role, TokenRecord,
 };
 use pseudo_core::wire::{error_for, CONTENT_JSON};
-use pseudo_core::{AuditEvent, Error, ErrorKind, Method, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment};
+use pseudo_core::{
+    AuditEvent, Detail, Error, ErrorKind, Method, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -217,7 +219,7 @@ fn admin_only(actor: &Principal) -> Result<()> {
     if actor.role == Role::Admin {
         Ok(())
     } else {
-        Err(Error::with_detail(ErrorKind::PermissionDenied, "not_admin", "only an administrator may do this"))
+        Err(Error::with_detail(ErrorKind::PermissionDenied, Detail::NotAdmin, "only an administrator may do this"))
     }
 }
 
@@ -230,7 +232,7 @@ fn sees_project(actor: &Principal, p: &Project) -> bool {
     actor.role == Role::Admin || p.owner == actor.organisation || p.collaborator(&actor.organisation).is_some()
 }
 
-fn hidden(what: &'static str) -> Error {
+fn hidden(what: Detail) -> Error {
     Error::with_detail(ErrorKind::NotFound, what, "no such record")
 }
 
@@ -293,7 +295,7 @@ async fn show_project(State(s): State<AppState>, Path(id): Path<String>, h: Head
     act(s, &h, move |s, a, _| {
         let p = s.registry().project(&project_id(&id)?)?;
         if !sees_project(a, &p) {
-            return Err(hidden("unknown_project"));
+            return Err(hidden(Detail::UnknownProject));
         }
         ok(project_view(&p))
     })
@@ -353,7 +355,7 @@ async fn list_requests(State(s): State<AppState>, Path(id): Path<String>, h: Hea
     act(s, &h, move |s, a, _| {
         let p = s.registry().project(&project_id(&id)?)?;
         if !sees_project(a, &p) {
-            return Err(hidden("unknown_project"));
+            return Err(hidden(Detail::UnknownProject));
         }
         let list: Vec<Value> = s
             .registry()
@@ -387,7 +389,7 @@ async fn submit_request(State(s): State<AppState>, Path(id): Path<String>, req: 
 fn visible_request(s: &AppState, a: &Principal, id: &str) -> Result<PortalRequest> {
     let r = s.registry().request(id)?;
     if a.role != Role::Admin && r.organisation != a.organisation {
-        return Err(hidden("unknown_request"));
+        return Err(hidden(Detail::UnknownRequest));
     }
     Ok(r)
 }
@@ -468,7 +470,7 @@ async fn issue_token(State(s): State<AppState>, Path(id): Path<String>, req: Req
 fn visible_token(s: &AppState, a: &Principal, jti: &str) -> Result<TokenRecord> {
     let t = s.registry().token(jti)?;
     if a.role != Role::Admin && t.holder != a.id {
-        return Err(hidden("unknown_token"));
+        return Err(hidden(Detail::UnknownToken));
     }
     Ok(t)
 }
@@ -519,7 +521,7 @@ async fn delete_token(State(s): State<AppState>, Path(jti): Path<String>, h: Hea
 fn visible_access(s: &AppState, a: &Principal, id: &str) -> Result<AccessTokenRecord> {
     let t = s.registry().access_token(id)?;
     if a.role != Role::Admin && t.principal != a.id && t.created_by != a.id {
-        return Err(hidden("unknown_access_token"));
+        return Err(hidden(Detail::UnknownAccessToken));
     }
     Ok(t)
 }

@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use pseudo_core::registry::{AccessKind, NewAccessToken, Principal, Registry, RegistryOptions, Role};
 use pseudo_core::{
-    Authority, Engine, EngineOptions, Error, ErrorKind, Keyring, MasterKey, OrgId, Result, SigningKey, Timestamp,
+    Authority, Detail, Engine, EngineOptions, Error, ErrorKind, Keyring, MasterKey, OrgId, Result, SigningKey,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -205,7 +206,7 @@ pub fn init(path: &Path) -> Result<Initialised> {
 fn missing(path: &Path, what: &str) -> Error {
     Error::with_detail(
         ErrorKind::NotFound,
-        "no_data_folder",
+        Detail::NoDataFolder,
         format!(
             "{} has no {what}: not a pseudo data folder (make one with `pseudo init --data {}`)",
             path.display(),
@@ -219,7 +220,7 @@ fn read_private(path: &Path, dir: &Path, what: &str) -> Result<Zeroizing<Vec<u8>
     if meta.permissions().mode() & 0o077 != 0 {
         return Err(Error::with_detail(
             ErrorKind::InvalidKey,
-            "file_mode",
+            Detail::FileMode,
             format!(
                 "{} is readable by other users (mode {:o}); run `chmod 600 {}`",
                 path.display(),
@@ -240,7 +241,7 @@ pub fn open(path: &Path) -> Result<Opened> {
     let settings: Settings = serde_json::from_slice(&text).map_err(|e| {
         Error::with_detail(
             ErrorKind::InvalidInput,
-            "corrupt_settings",
+            Detail::CorruptSettings,
             format!(
                 "{} is not valid pseudo settings (line {}, column {})",
                 settings_path.display(),

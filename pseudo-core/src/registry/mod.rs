@@ -36,7 +36,7 @@ pub use store::Store;
 
 use crate::config::{Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment};
 use crate::engine::{AuditEvent, AuditSink, TokenStatus};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::keys::random_bytes;
 use crate::token::{
     valid_text, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType,
@@ -232,19 +232,19 @@ impl fmt::Debug for Registry {
     }
 }
 
-fn refused(detail: &'static str, msg: impl Into<String>) -> Error {
+fn refused(detail: Detail, msg: impl Into<String>) -> Error {
     Error::with_detail(ErrorKind::IssueRefused, detail, msg)
 }
 
-fn not_found(detail: &'static str, msg: impl Into<String>) -> Error {
+fn not_found(detail: Detail, msg: impl Into<String>) -> Error {
     Error::with_detail(ErrorKind::NotFound, detail, msg)
 }
 
-fn state(detail: &'static str, msg: impl Into<String>) -> Error {
+fn state(detail: Detail, msg: impl Into<String>) -> Error {
     Error::with_detail(ErrorKind::InvalidState, detail, msg)
 }
 
-fn denied(detail: &'static str, msg: impl Into<String>) -> Error {
+fn denied(detail: Detail, msg: impl Into<String>) -> Error {
     Error::with_detail(ErrorKind::PermissionDenied, detail, msg)
 }
 
@@ -329,7 +329,7 @@ impl Registry {
         let now = now.checked_clock()?;
         check_text("a project name", &p.name, 256)?;
         if actor.role == Role::ServiceAccount {
-            return Err(denied("service_account", "service accounts cannot create projects"));
+            return Err(denied(Detail::ServiceAccount, "service accounts cannot create projects"));
         }
         let r = p.retention;
         if r.years == 0 && r.months == 0 && r.days == 0 {
@@ -356,7 +356,7 @@ impl Registry {
 
     /// A project.
     pub fn project(&self, id: &ProjectId) -> Result<Project> {
-        self.store.project(id)?.ok_or_else(|| not_found("unknown_project", format!("no project {id}")))
+        self.store.project(id)?.ok_or_else(|| not_found(Detail::UnknownProject, format!("no project {id}")))
     }
 
     /// Every project.
@@ -368,7 +368,10 @@ impl Registry {
         if actor.role == Role::Admin || (actor.organisation == p.owner && actor.role == Role::User) {
             Ok(())
         } else {
-            Err(denied("not_project_owner", "only the owning organisation or an administrator may change a project"))
+            Err(denied(
+                Detail::NotProjectOwner,
+                "only the owning organisation or an administrator may change a project",
+            ))
         }
     }
 
@@ -377,16 +380,16 @@ impl Registry {
     pub fn update_project(&self, actor: &Principal, id: &ProjectId, update: ProjectUpdate) -> Result<Project> {
         if update.retention.is_some() {
             return Err(state(
-                "retention_fixed",
+                Detail::RetentionFixed,
                 "the retention period is set at creation and can never be changed or extended",
             ));
         }
         if update.method.is_some() {
-            return Err(state("method_fixed", "the method (reversible or not) is fixed at creation"));
+            return Err(state(Detail::MethodFixed, "the method (reversible or not) is fixed at creation"));
         }
         if update.treatment.is_some() || update.format.is_some() {
             return Err(state(
-                "config_fixed",
+                Detail::ConfigFixed,
                 "treatment and output format are fixed at creation: changing them would change every pseudonym",
             ));
         }
@@ -407,7 +410,7 @@ impl Registry {
         Self::owner_or_admin(actor, &p)?;
         if self.store.requests(id)?.iter().any(|r| r.status == RequestStatus::Pending) {
             return Err(state(
-                "request_pending",
+                Detail::RequestPending,
                 "collaborators cannot change while a request of the project is pending",
             ));
         }
@@ -430,7 +433,7 @@ impl Registry {
         check_text("a dataset name", dataset, 256)?;
         let p = self.project(project)?;
         if p.collaborator(&actor.organisation).is_none() {
-            return Err(refused("not_a_collaborator", "only a collaborator of the project can submit a request"));
+            return Err(refused(Detail::NotACollaborator, "only a collaborator of the project can submit a request"));
         }
         let r = Request {
             id: new_id("req_")?,
@@ -453,7 +456,7 @@ impl Registry {
 
     /// A request.
     pub fn request(&self, id: &str) -> Result<Request> {
-        self.store.request(id)?.ok_or_else(|| not_found("unknown_request", "no such request"))
+        self.store.request(id)?.ok_or_else(|| not_found(Detail::UnknownRequest, "no such request"))
     }
 
     /// Every request of a project, oldest first.
@@ -472,7 +475,7 @@ impl Registry {
     ) -> Result<Request> {
         let now = now.checked_clock()?;
         if admin.role != Role::Admin {
-            return Err(denied("not_admin", "only an administrator can approve or reject a request"));
+            return Err(denied(Detail::NotAdmin, "only an administrator can approve or reject a request"));
         }
         if let Some(c) = comment {
             check_text("a comment", c, 2000)?;
@@ -483,7 +486,7 @@ impl Registry {
         // Atomic in the store: of two concurrent decisions (even from two processes) one wins.
         if !self.store.decide_request(id, &event)? {
             let r = self.request(id)?;
-            return Err(state("request_decided", format!("the request is already {}", r.status.as_str())));
+            return Err(state(Detail::RequestDecided, format!("the request is already {}", r.status.as_str())));
         }
         self.request(id)
     }
@@ -494,10 +497,10 @@ impl Registry {
         let s = self
             .store
             .project(project)?
-            .ok_or_else(|| refused("unknown_source", format!("no source project {project}")))?;
+            .ok_or_else(|| refused(Detail::UnknownSource, format!("no source project {project}")))?;
         if &s.owner != org && s.collaborator(org).is_none() {
             return Err(refused(
-                "unknown_source_organisation",
+                Detail::UnknownSourceOrganisation,
                 "the source organisation takes no part in the source project",
             ));
         }
@@ -513,33 +516,33 @@ impl Registry {
     /// Checks every rule of the issuing policy for `req` at `now`.
     pub fn check_issue(&self, req: &TokenRequest, now: Timestamp) -> Result<()> {
         let now = now.checked_clock()?;
-        let p = self.store.project(&req.project)?.ok_or_else(|| refused("unknown_project", "no such project"))?;
+        let p = self.store.project(&req.project)?.ok_or_else(|| refused(Detail::UnknownProject, "no such project"))?;
         if p.config != req.config {
-            return Err(refused("config_mismatch", "the token's configuration is not the project's"));
+            return Err(refused(Detail::ConfigMismatch, "the token's configuration is not the project's"));
         }
-        let r = self.store.request(&req.request)?.ok_or_else(|| refused("unknown_request", "no such request"))?;
+        let r = self.store.request(&req.request)?.ok_or_else(|| refused(Detail::UnknownRequest, "no such request"))?;
         if r.project != req.project {
-            return Err(refused("request_mismatch", "the request belongs to another project"));
+            return Err(refused(Detail::RequestMismatch, "the request belongs to another project"));
         }
         match r.status {
             RequestStatus::Approved => {}
             RequestStatus::Pending => {
-                return Err(refused("request_not_approved", "the request is still pending approval"))
+                return Err(refused(Detail::RequestNotApproved, "the request is still pending approval"))
             }
-            RequestStatus::Rejected => return Err(refused("request_not_approved", "the request was rejected")),
+            RequestStatus::Rejected => return Err(refused(Detail::RequestNotApproved, "the request was rejected")),
         }
         if req.organisation != r.organisation {
-            return Err(refused("request_mismatch", "tokens for a request go to the organisation that made it"));
+            return Err(refused(Detail::RequestMismatch, "tokens for a request go to the organisation that made it"));
         }
-        let c = p
-            .collaborator(&req.organisation)
-            .ok_or_else(|| refused("not_a_collaborator", "the organisation is not a collaborator of the project"))?;
+        let c = p.collaborator(&req.organisation).ok_or_else(|| {
+            refused(Detail::NotACollaborator, "the organisation is not a collaborator of the project")
+        })?;
         if now >= p.config.retention_end {
-            return Err(refused("retention_ended", "the project's retention has ended"));
+            return Err(refused(Detail::RetentionEnded, "the project's retention has ended"));
         }
         let check_source = |s: &SourceRef| -> Result<()> {
             if &self.source_ref(&s.project, &s.organisation)? != s {
-                return Err(refused("source_mismatch", "the source's configuration is not the source project's"));
+                return Err(refused(Detail::SourceMismatch, "the source's configuration is not the source project's"));
             }
             Ok(())
         };
@@ -548,11 +551,11 @@ impl Registry {
             TokenKind::Secondary(s) => check_source(s)?,
             TokenKind::Reverse(level) => {
                 if p.config.method != Method::Reversible {
-                    return Err(refused("not_reversible", "reverse tokens exist only for reversible projects"));
+                    return Err(refused(Detail::NotReversible, "reverse tokens exist only for reversible projects"));
                 }
                 if !c.can_reverse {
                     return Err(refused(
-                        "cannot_reverse",
+                        Detail::CannotReverse,
                         "the organisation may not reverse pseudonyms of this project",
                     ));
                 }
@@ -580,7 +583,10 @@ impl Registry {
         check_text("a token name", name, 256)?;
         let r = self.request(request_id)?;
         if actor.organisation != r.organisation {
-            return Err(denied("not_requester", "tokens for a request go to members of the organisation that made it"));
+            return Err(denied(
+                Detail::NotRequester,
+                "tokens for a request go to members of the organisation that made it",
+            ));
         }
         let p = self.project(&r.project)?;
         let kind = match kind {
@@ -636,14 +642,14 @@ impl Registry {
     /// One token record.
     pub fn token(&self, jti: &str) -> Result<TokenRecord> {
         self.flush()?;
-        self.store.token(jti)?.ok_or_else(|| not_found("unknown_token", "no such token (deleted?)"))
+        self.store.token(jti)?.ok_or_else(|| not_found(Detail::UnknownToken, "no such token (deleted?)"))
     }
 
     fn holder_or_admin(actor: &Principal, holder: &str) -> Result<()> {
         if actor.role == Role::Admin || actor.id == holder {
             Ok(())
         } else {
-            Err(denied("not_holder", "only the holder or an administrator can change a token"))
+            Err(denied(Detail::NotHolder, "only the holder or an administrator can change a token"))
         }
     }
 
@@ -671,10 +677,10 @@ impl Registry {
         let t = self.token(jti)?;
         Self::holder_or_admin(actor, &t.holder)?;
         if t.status != TokenStatusKind::Revoked {
-            return Err(state("not_revoked", "only a revoked token can be restored"));
+            return Err(state(Detail::NotRevoked, "only a revoked token can be restored"));
         }
         if now >= t.expires {
-            return Err(state("expired", "an expired token cannot be restored"));
+            return Err(state(Detail::Expired, "an expired token cannot be restored"));
         }
         self.store.set_token_status(jti, TokenStatusKind::Active)?;
         self.forget(jti);
@@ -687,7 +693,7 @@ impl Registry {
         let t = self.token(jti)?;
         Self::holder_or_admin(actor, &t.holder)?;
         if t.status != TokenStatusKind::Revoked {
-            return Err(state("active", "revoke a token before deleting it"));
+            return Err(state(Detail::Active, "revoke a token before deleting it"));
         }
         self.store.delete_token(jti)?;
         self.forget(jti);
@@ -712,7 +718,7 @@ impl Registry {
         let (principal, prefix) = match kind {
             AccessKind::Personal => {
                 if actor.role == Role::ServiceAccount {
-                    return Err(denied("service_account", "personal tokens are made by people for themselves"));
+                    return Err(denied(Detail::ServiceAccount, "personal tokens are made by people for themselves"));
                 }
                 if service_account.is_some() {
                     return Err(Error::new(
@@ -724,7 +730,7 @@ impl Registry {
             }
             AccessKind::Service => {
                 if actor.role != Role::Admin {
-                    return Err(denied("not_admin", "only an administrator can make service tokens"));
+                    return Err(denied(Detail::NotAdmin, "only an administrator can make service tokens"));
                 }
                 let acct = service_account
                     .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "a service token names its service account"))?;
@@ -779,14 +785,14 @@ impl Registry {
 
     /// One access token record.
     pub fn access_token(&self, id: &str) -> Result<AccessTokenRecord> {
-        self.store.access(id)?.ok_or_else(|| not_found("unknown_access_token", "no such access token (deleted?)"))
+        self.store.access(id)?.ok_or_else(|| not_found(Detail::UnknownAccessToken, "no such access token (deleted?)"))
     }
 
     fn access_actor(actor: &Principal, a: &AccessTokenRecord) -> Result<()> {
         if actor.role == Role::Admin || actor.id == a.principal || actor.id == a.created_by {
             Ok(())
         } else {
-            Err(denied("not_holder", "only its owner or an administrator can change an access token"))
+            Err(denied(Detail::NotHolder, "only its owner or an administrator can change an access token"))
         }
     }
 
@@ -806,10 +812,10 @@ impl Registry {
         let a = self.access_token(id)?;
         Self::access_actor(actor, &a)?;
         if a.status != TokenStatusKind::Revoked {
-            return Err(state("not_revoked", "only a revoked access token can be restored"));
+            return Err(state(Detail::NotRevoked, "only a revoked access token can be restored"));
         }
         if now >= a.expires {
-            return Err(state("expired", "an expired access token cannot be restored"));
+            return Err(state(Detail::Expired, "an expired access token cannot be restored"));
         }
         self.store.set_access_status(id, TokenStatusKind::Active)?;
         self.access_token(id)
@@ -821,7 +827,7 @@ impl Registry {
         let a = self.access_token(id)?;
         Self::access_actor(actor, &a)?;
         if a.status != TokenStatusKind::Revoked {
-            return Err(state("active", "revoke an access token before deleting it"));
+            return Err(state(Detail::Active, "revoke an access token before deleting it"));
         }
         self.store.delete_access(id)?;
         Ok(())

@@ -7,7 +7,7 @@ use ring::digest;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::keys::random_bytes;
 
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -54,20 +54,19 @@ pub(crate) fn generate(prefix: &str) -> Result<Zeroizing<String>> {
 
 /// Checks prefix, length, alphabet and checksum; returns the prefix.
 pub(crate) fn check(secret: &str) -> Result<&'static str> {
-    let bad = |detail: &'static str, m: &str| Error::with_detail(ErrorKind::InvalidSecret, detail, m);
-    let prefix = [PERSONAL_PREFIX, SERVICE_PREFIX]
-        .into_iter()
-        .find(|p| secret.starts_with(p))
-        .ok_or_else(|| bad("wrong_prefix", "not a pseudo access token (the prefix is pseudo_pat_ or pseudo_sat_)"))?;
+    let bad = |detail: Detail, m: &str| Error::with_detail(ErrorKind::InvalidSecret, detail, m);
+    let prefix = [PERSONAL_PREFIX, SERVICE_PREFIX].into_iter().find(|p| secret.starts_with(p)).ok_or_else(|| {
+        bad(Detail::WrongPrefix, "not a pseudo access token (the prefix is pseudo_pat_ or pseudo_sat_)")
+    })?;
     if secret.len() != prefix.len() + RANDOM_LEN + CHECK_LEN {
-        return Err(bad("wrong_length", "the access token has the wrong length (truncated or extended?)"));
+        return Err(bad(Detail::WrongLength, "the access token has the wrong length (truncated or extended?)"));
     }
     if !secret[prefix.len()..].bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(bad("wrong_alphabet", "the access token has characters outside its alphabet"));
+        return Err(bad(Detail::WrongAlphabet, "the access token has characters outside its alphabet"));
     }
     let (body, sum) = secret.split_at(secret.len() - CHECK_LEN);
     if checksum(body).as_bytes().ct_eq(sum.as_bytes()).unwrap_u8() != 1 {
-        return Err(bad("bad_checksum", "the access token's checksum does not match (a typo?)"));
+        return Err(bad(Detail::BadChecksum, "the access token's checksum does not match (a typo?)"));
     }
     Ok(prefix)
 }

@@ -15,7 +15,7 @@ use super::model::{
 use super::store::Store;
 use crate::config::{Method, OrgId, OutputFormat, ProjectConfig, ProjectId, Timestamp, Treatment};
 use crate::engine::{AuditEvent, Operation};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::token::TokenType;
 
 /// `PRAGMA application_id` of pseudo registries ("PSRG").
@@ -101,7 +101,7 @@ fn db_err(e: rusqlite::Error) -> Error {
         Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt)
     );
     if corrupt {
-        Error::with_detail(ErrorKind::Storage, "corrupt", "the registry database is corrupt or is not a database")
+        Error::with_detail(ErrorKind::Storage, Detail::Corrupt, "the registry database is corrupt or is not a database")
     } else if matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ConstraintViolation)) {
         Error::new(ErrorKind::InvalidState, "the record already exists or refers to a missing record")
     } else {
@@ -163,12 +163,16 @@ impl SqliteStore {
         let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(db_err)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db_err)?;
         if version != 0 && app != APPLICATION_ID {
-            return Err(Error::with_detail(ErrorKind::Storage, "foreign", "the database is not a pseudo registry"));
+            return Err(Error::with_detail(
+                ErrorKind::Storage,
+                Detail::Foreign,
+                "the database is not a pseudo registry",
+            ));
         }
         if version as usize > MIGRATIONS.len() {
             return Err(Error::with_detail(
                 ErrorKind::Storage,
-                "too_new",
+                Detail::TooNew,
                 "the registry was written by a newer version of pseudo",
             ));
         }
@@ -182,7 +186,7 @@ impl SqliteStore {
         // Reads the whole schema: a damaged file fails here, at open, with a clear error.
         let ok: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(db_err)?;
         if ok != "ok" {
-            return Err(Error::with_detail(ErrorKind::Storage, "corrupt", "the registry database is corrupt"));
+            return Err(Error::with_detail(ErrorKind::Storage, Detail::Corrupt, "the registry database is corrupt"));
         }
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
