@@ -10,7 +10,8 @@ WHEEL_DIR ?= dist
 WHEEL_DEPS := $(PY_VENV)/.pseudo-wheel-deps
 # maturin's zig linker support is tested against ziglang below 0.13.
 WHEEL_REQS := "ziglang>=0.11,<0.13"
-WHEEL_MATURIN = cd pseudo-py && "$(abspath $(PY_VENV))/bin/maturin"
+# maturin finds zig as `python3 -m ziglang` on PATH: the venv first.
+WHEEL_MATURIN = cd pseudo-py && PATH="$(abspath $(PY_VENV))/bin:$$PATH" VIRTUAL_ENV="$(abspath $(PY_VENV))" "$(abspath $(PY_VENV))/bin/maturin"
 
 .PHONY: wheel wheel-x86_64 test-wheel
 

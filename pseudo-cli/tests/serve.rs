@@ -136,12 +136,32 @@ fn every_error_status_in_the_json_shape() {
 #[test]
 fn health_readiness_metrics_and_openapi() {
     let f = Folder::new();
-    let server = Server::start(&f.data(), &[]);
+    let d = f.data();
+    ok(&d, &["project", "create", "cohort", "--not-reversible", "--retention", "1y", "--treatment", "same"]);
+    let (_, psn) = f.token(&["psn", "--project", "cohort"], "psn.jwt");
+    let server = Server::start(&d, &[]);
     assert_eq!(curl(&[&format!("{}/healthz", server.base)]), (200, "ok\n".to_owned()));
+    // The same token twice: verified in full once, then found in the cache.
+    for _ in 0..2 {
+        let (status, _) = curl(&[
+            "-X",
+            "POST",
+            &format!("{}/api/request-psn", server.base),
+            "-H",
+            &format!("Authorization: Bearer {psn}"),
+            "-H",
+            "Content-Type: text/csv",
+            "--data-binary",
+            "a",
+        ]);
+        assert_eq!(status, 200);
+    }
     assert_eq!(curl(&[&format!("{}/readyz", server.base)]).0, 200);
     let (status, text) = curl(&[&format!("{}/metrics", server.base)]);
     assert_eq!(status, 200);
     assert!(text.contains("pseudo_http_requests_total{route=\"/healthz\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("pseudo_token_cache_total{result=\"miss\"} 1\n"), "{text}");
+    assert!(text.contains("pseudo_token_cache_total{result=\"hit\"} 1\n"), "{text}");
     let (status, doc) = curl(&[&format!("{}/api/v1/openapi.json", server.base)]);
     assert_eq!(status, 200);
     assert_eq!(serde_json::from_str::<Value>(&doc).unwrap()["openapi"], "3.1.0");

@@ -9,7 +9,7 @@ use crate::config::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::{Keyring, VerifyingKey};
 use crate::schedule::KeySchedule;
-use crate::token::{Grant, TokenType, Validation, Verifier};
+use crate::token::{CacheCounts, Grant, TokenType, Validation, Verifier};
 use crate::transform::{self, BatchOutput, ItemLimits};
 
 /// The two endpoints of the engine.
@@ -223,6 +223,12 @@ impl Engine {
     /// The options in force.
     pub fn options(&self) -> &EngineOptions {
         &self.options
+    }
+
+    /// How often a token was found in the verification cache, and how often it was verified in
+    /// full (for monitoring: `pseudo serve` exports both on `/metrics`).
+    pub fn token_cache_counts(&self) -> CacheCounts {
+        self.verifier.cache_counts()
     }
 
     /// Steps every key chain forward to the day of `now`, erasing earlier chain secrets and every

@@ -86,8 +86,8 @@ pub use engine::{
 pub use error::{Detail, Error, ErrorKind, ItemCode, ItemFailure, Result};
 pub use keys::{Keyring, MasterKey, SigningKey, VerifyingKey, MAX_RETENTION_DAYS, MIN_SECRET_LEN};
 pub use token::{
-    token_digest, Authority, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest, TokenType,
-    Validation, Verifier, MAX_LEEWAY,
+    token_digest, Authority, CacheCounts, Grant, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest,
+    TokenType, Validation, Verifier, MAX_LEEWAY,
 };
 pub use transform::BatchOutput;
 

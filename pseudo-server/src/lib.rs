@@ -213,7 +213,8 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics().render()).into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics().render_with(s.engine().token_cache_counts()))
+        .into_response()
 }
 
 /// The concurrency limit (503 `overloaded` with `Retry-After`, at once) and the request timeout.

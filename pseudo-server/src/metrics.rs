@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pseudo_core::{AuditEvent, AuditSink};
+use pseudo_core::{AuditEvent, AuditSink, CacheCounts};
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
@@ -86,6 +86,11 @@ impl Metrics {
 
     /// The Prometheus text exposition (format 0.0.4).
     pub fn render(&self) -> String {
+        self.render_with(CacheCounts::default())
+    }
+
+    /// The Prometheus text, with the engine's token-cache counts.
+    pub fn render_with(&self, cache: CacheCounts) -> String {
         let Ok(m) = self.inner.lock() else { return String::new() };
         let mut out = String::with_capacity(4096);
         let _ = writeln!(out, "# HELP pseudo_http_requests_total HTTP requests by route and status.");
@@ -120,6 +125,13 @@ impl Metrics {
         for ((op, outcome), n) in &m.calls {
             let _ = writeln!(out, "pseudo_token_verifications_total{{operation=\"{op}\",outcome=\"{outcome}\"}} {n}");
         }
+        let _ = writeln!(
+            out,
+            "# HELP pseudo_token_cache_total Token verifications answered from the cache (hit) or verified in full (miss)."
+        );
+        let _ = writeln!(out, "# TYPE pseudo_token_cache_total counter");
+        let _ = writeln!(out, "pseudo_token_cache_total{{result=\"hit\"}} {}", cache.hits);
+        let _ = writeln!(out, "pseudo_token_cache_total{{result=\"miss\"}} {}", cache.misses);
         let _ = writeln!(out, "# HELP pseudo_items_total Items processed by successful engine calls.");
         let _ = writeln!(out, "# TYPE pseudo_items_total counter");
         for (op, n) in &m.items {

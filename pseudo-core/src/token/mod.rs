@@ -7,7 +7,7 @@ mod verify;
 
 pub use authority::{Authority, IssuePolicy, IssuedToken, ReverseLevel, TokenKind, TokenRequest};
 pub use claims::TokenType;
-pub use verify::{Grant, Validation, Verifier, MAX_LEEWAY};
+pub use verify::{CacheCounts, Grant, Validation, Verifier, MAX_LEEWAY};
 
 /// SHA-256 of a token's exact text: what the registry keeps to bind a record to one token.
 pub fn token_digest(token: &str) -> [u8; 32] {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -129,6 +130,18 @@ pub struct Verifier {
     keys: HashMap<String, ed25519_dalek::VerifyingKey>,
     validation: Validation,
     cache: RwLock<HashMap<String, Grant>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// How often [`Verifier::verify`] found a token in its cache (no signature check) and how often
+/// it verified one in full. Counted since the verifier was made; for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    /// Tokens found in the cache.
+    pub hits: u64,
+    /// Tokens verified in full (signature and claims), whether they passed or not.
+    pub misses: u64,
 }
 
 impl fmt::Debug for Verifier {
@@ -178,12 +191,23 @@ impl Verifier {
                 return Err(err(ErrorKind::InvalidKey, "two verifying keys share one kid"));
             }
         }
-        Ok(Verifier { keys: map, validation, cache: RwLock::new(HashMap::new()) })
+        Ok(Verifier {
+            keys: map,
+            validation,
+            cache: RwLock::new(HashMap::new()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        })
     }
 
     /// The options in force.
     pub fn validation(&self) -> &Validation {
         &self.validation
+    }
+
+    /// Cache hits and full verifications so far.
+    pub fn cache_counts(&self) -> CacheCounts {
+        CacheCounts { hits: self.hits.load(Ordering::Relaxed), misses: self.misses.load(Ordering::Relaxed) }
     }
 
     /// Verifies `token` at `now`. A token verified before is found in a cache by its exact text
@@ -195,9 +219,11 @@ impl Verifier {
         let token = normalise(token)?;
         let now = now.checked_clock()?;
         if let Some(g) = self.cache.read().ok().and_then(|c| c.get(token).cloned()) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             self.check_times(&g, now)?;
             return Ok(g);
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let grant = self.verify_uncached(token, now)?;
         if let Ok(mut c) = self.cache.write() {
             if c.len() >= MAX_CACHED_TOKENS {
