@@ -23,13 +23,20 @@ fn outsider() -> Principal {
 }
 
 fn stores() -> Vec<(&'static str, Arc<Registry>)> {
-    vec![
-        ("memory", Arc::new(Registry::in_memory())),
-        (
-            "sqlite",
-            Arc::new(Registry::new(Arc::new(SqliteStore::open_in_memory().unwrap()), RegistryOptions::default())),
-        ),
-    ]
+    stores_with(RegistryOptions::default())
+}
+
+/// Every store the suite runs on: memory, SQLite, and with the `postgres` feature a fresh
+/// database on a real PostgreSQL the tests start themselves.
+fn stores_with(options: RegistryOptions) -> Vec<(&'static str, Arc<Registry>)> {
+    #[allow(unused_mut)]
+    let mut all = vec![
+        ("memory", Arc::new(Registry::new(Arc::new(MemoryStore::new()), options))),
+        ("sqlite", Arc::new(Registry::new(Arc::new(SqliteStore::open_in_memory().unwrap()), options))),
+    ];
+    #[cfg(feature = "postgres")]
+    all.push(("postgres", Arc::new(Registry::open_postgres(&common::pg::Pg::get().fresh_url(), options).unwrap())));
+    all
 }
 
 fn new_project(id: &str, method: Method) -> NewProject {
@@ -498,10 +505,7 @@ fn a_token_that_reuses_a_recorded_jti_is_refused() {
     // revocation cache.
     for staleness in [Duration::ZERO, Duration::from_secs(60)] {
         let options = RegistryOptions { revocation_staleness: staleness, ..RegistryOptions::default() };
-        for (name, reg) in [
-            ("memory", Arc::new(Registry::new(Arc::new(MemoryStore::new()), options))),
-            ("sqlite", Arc::new(Registry::new(Arc::new(SqliteStore::open_in_memory().unwrap()), options))),
-        ] {
+        for (name, reg) in stores_with(options) {
             let f = Fixture::new();
             let engine = Engine::new(
                 Keyring::new(MasterKey::generate_at(1, now()).unwrap()),
