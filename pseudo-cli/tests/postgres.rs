@@ -21,7 +21,6 @@ struct Cluster {
     _dir: tempfile::TempDir,
     a: PathBuf,
     b: PathBuf,
-    url: String,
     admin: String,
     request: String,
 }
@@ -44,7 +43,7 @@ impl Cluster {
         ok(&b, &["token", "issue", "psn", "--project", "cohort", "--name", "first"]);
         let list: Value = serde_json::from_str(&ok(&a, &["token", "list"])).unwrap();
         let request = list[0]["request"].as_str().unwrap().to_owned();
-        Cluster { _dir: dir, a, b, url, admin, request }
+        Cluster { _dir: dir, a, b, admin, request }
     }
 
     fn node(&self, data: &Path) -> Server {
@@ -52,8 +51,8 @@ impl Cluster {
     }
 }
 
-fn api(server: &Server, admin: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let url = format!("{}{path}", server.base);
+fn api(base: &str, admin: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let url = format!("{base}{path}");
     let auth = format!("Authorization: Bearer {admin}");
     let mut args = vec!["-X", method, url.as_str(), "-H", auth.as_str()];
     let text = body.map(|b| b.to_string());
@@ -64,9 +63,9 @@ fn api(server: &Server, admin: &str, method: &str, path: &str, body: Option<Valu
     (code, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
-fn issue(server: &Server, c: &Cluster, name: &str) -> (u16, Value) {
+fn issue(base: &str, c: &Cluster, name: &str) -> (u16, Value) {
     api(
-        server,
+        base,
         &c.admin,
         "POST",
         &format!("/api/v1/requests/{}/tokens", c.request),
@@ -74,11 +73,11 @@ fn issue(server: &Server, c: &Cluster, name: &str) -> (u16, Value) {
     )
 }
 
-fn psn(server: &Server, token: &str) -> (u16, String) {
+fn psn(base: &str, token: &str) -> (u16, String) {
     curl(&[
         "-X",
         "POST",
-        &format!("{}/api/request-psn", server.base),
+        &format!("{base}/api/request-psn"),
         "-H",
         &format!("Authorization: Bearer {token}"),
         "-H",
@@ -92,31 +91,31 @@ fn psn(server: &Server, token: &str) -> (u16, String) {
 fn a_token_revoked_on_one_node_is_refused_by_the_other() {
     let c = Cluster::new();
     let (a, b) = (c.node(&c.a), c.node(&c.b));
-    let (code, made) = issue(&a, &c, "shared");
+    let (code, made) = issue(&a.base, &c, "shared");
     assert_eq!(code, 201, "{made}");
     let (token, jti) = (made["token"].as_str().unwrap(), made["record"]["jti"].as_str().unwrap());
-    let (code, on_a) = psn(&a, token);
+    let (code, on_a) = psn(&a.base, token);
     assert_eq!(code, 200, "{on_a}");
-    let (code, on_b) = psn(&b, token);
+    let (code, on_b) = psn(&b.base, token);
     assert_eq!((code, &on_b), (200, &on_a), "same project, same key: one pseudonym on every node");
 
-    let (code, revoked) = api(&a, &c.admin, "POST", &format!("/api/v1/tokens/{jti}/revoke"), None);
+    let (code, revoked) = api(&a.base, &c.admin, "POST", &format!("/api/v1/tokens/{jti}/revoke"), None);
     assert_eq!((code, revoked["status"].as_str()), (200, Some("revoked")));
     // The bound is zero: node B reads the record on every call, so its very next call refuses.
     let t = Instant::now();
-    let (code, body) = psn(&b, token);
+    let (code, body) = psn(&b.base, token);
     let first_refusal = t.elapsed();
     assert_eq!((code, error_code(&body).as_str()), (401, "token_revoked"), "{body}");
     eprintln!("revocation across nodes: the first call on node B after the revoke returned was refused ({first_refusal:?} for that call)");
 
     // Last use and audit written by one node are seen through the other.
-    let (code, seen) = api(&b, &c.admin, "GET", &format!("/api/v1/tokens/{jti}"), None);
+    let (code, seen) = api(&b.base, &c.admin, "GET", &format!("/api/v1/tokens/{jti}"), None);
     assert_eq!(code, 200);
     assert!(seen["last_used"].is_i64(), "{seen}");
     // Node A writes its audit events within its write delay (100 ms); wait for them, bounded.
     let mut of_token = 0;
     for _ in 0..100 {
-        let (_, audit) = api(&b, &c.admin, "GET", "/api/v1/audit?limit=50", None);
+        let (_, audit) = api(&b.base, &c.admin, "GET", "/api/v1/audit?limit=50", None);
         of_token = audit["events"].as_array().unwrap().iter().filter(|e| e["jti"] == json!(jti)).count();
         if of_token == 3 {
             break;
@@ -130,11 +129,12 @@ fn a_token_revoked_on_one_node_is_refused_by_the_other() {
 fn concurrent_issuing_using_and_revoking_on_two_nodes_loses_no_update() {
     let c = Cluster::new();
     let nodes = [c.node(&c.a), c.node(&c.b)];
+    let bases = [nodes[0].base.clone(), nodes[1].base.clone()];
     let per_thread = 6;
     let acknowledged: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|i| {
-                let (issuer, other) = (&nodes[i % 2], &nodes[(i + 1) % 2]);
+                let (issuer, other) = (&bases[i % 2], &bases[(i + 1) % 2]);
                 let c = &c;
                 s.spawn(move || {
                     let mut jtis = Vec::new();
@@ -170,16 +170,17 @@ fn a_node_killed_mid_load_loses_nothing_it_acknowledged() {
     let a = c.node(&c.a);
     let b = c.node(&c.b);
     let pid = a.child.id();
+    let a_base = a.base.clone();
     let acknowledged: Vec<String> = std::thread::scope(|s| {
         let load = s.spawn(|| {
             let mut done = Vec::new();
             for k in 0..200 {
-                let (code, made) = issue(&a, &c, &format!("load-{k}"));
+                let (code, made) = issue(&a_base, &c, &format!("load-{k}"));
                 if code != 201 {
                     break; // the node is gone
                 }
                 let jti = made["record"]["jti"].as_str().unwrap().to_owned();
-                let (code, _) = api(&a, &c.admin, "POST", &format!("/api/v1/tokens/{jti}/revoke"), None);
+                let (code, _) = api(&a_base, &c.admin, "POST", &format!("/api/v1/tokens/{jti}/revoke"), None);
                 if code != 200 {
                     // Issued and acknowledged, its revoke not: it must exist, in either state.
                     done.push((jti, false));
@@ -205,7 +206,7 @@ fn a_node_killed_mid_load_loses_nothing_it_acknowledged() {
         done.into_iter().map(|d| d.0).collect()
     });
     // The surviving node still serves the shared registry.
-    let (code, made) = issue(&b, &c, "after-kill");
+    let (code, made) = issue(&b.base, &c, "after-kill");
     assert_eq!(code, 201, "{made}");
     assert!(!acknowledged.is_empty());
     drop(a);
@@ -232,9 +233,9 @@ fn a_sqlite_registry_is_copied_into_postgres() {
     let after: Value = serde_json::from_str(&ok(&d, &["token", "list"])).unwrap();
     assert_eq!(listed_pg, after);
     let server = Server::start(&d, &["--registry", &url]);
-    assert_eq!(psn(&server, &token).0, 200);
-    assert_eq!(psn(&server, &revoked).0, 401);
+    assert_eq!(psn(&server.base, &token).0, 200);
+    assert_eq!(psn(&server.base, &revoked).0, 401);
     // The first administrator token (its hash copied) authenticates against the copy.
-    let (code, _) = api(&server, &f.admin_token, "GET", "/api/v1/me", None);
+    let (code, _) = api(&server.base, &f.admin_token, "GET", "/api/v1/me", None);
     assert_eq!(code, 200);
 }
