@@ -371,7 +371,8 @@ fn copy_registry(dir: &Path, to: &str) -> Result<u8> {
         ));
     }
     let from = data::open_registry(dir, None, RegistryOptions { write_delay: Duration::ZERO, ..Default::default() })?;
-    let into = data::open_registry(dir, Some(to), RegistryOptions { write_delay: Duration::ZERO, ..Default::default() })?;
+    let into =
+        data::open_registry(dir, Some(to), RegistryOptions { write_delay: Duration::ZERO, ..Default::default() })?;
     let n = copy_store(from.store().as_ref(), into.store().as_ref())?;
     print_json(&json!({
         "projects": n.projects,

@@ -224,7 +224,10 @@ fn a_sqlite_registry_is_copied_into_postgres() {
     ok(&d, &["token", "revoke", gone.as_str().unwrap()]);
     let url = pg::Pg::get().fresh_url();
     let summary: Value = serde_json::from_str(&ok(&d, &["registry", "copy", "--to", &url])).unwrap();
-    assert_eq!((summary["projects"].as_i64(), summary["tokens"].as_i64(), summary["access_tokens"].as_i64()), (Some(1), Some(2), Some(1)));
+    assert_eq!(
+        (summary["projects"].as_i64(), summary["tokens"].as_i64(), summary["access_tokens"].as_i64()),
+        (Some(1), Some(2), Some(1))
+    );
     // A second copy into the same database is refused: copies never merge.
     let again = pseudo(&d, &["registry", "copy", "--to", &url]);
     assert!(!again.status.success());

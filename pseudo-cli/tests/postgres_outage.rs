@@ -89,7 +89,8 @@ fn the_database_stopped_and_restarted_under_load_gives_503_then_recovers() {
     }
     let acknowledged = codes.iter().filter(|c| c.0 == 200).count();
     // Every acknowledged call's audit event reached the database, buffered across the outage.
-    let (code, audit) = curl(&[&format!("{base}/api/v1/audit?limit=10000"), "-H", &format!("Authorization: Bearer {admin}")]);
+    let (code, audit) =
+        curl(&[&format!("{base}/api/v1/audit?limit=10000"), "-H", &format!("Authorization: Bearer {admin}")]);
     assert_eq!(code, 200, "{audit}");
     let audit: Value = serde_json::from_str(&audit).unwrap();
     let ok_events = audit["events"].as_array().unwrap().iter().filter(|e| e["outcome"] == json!("ok")).count();

@@ -239,7 +239,11 @@ pub fn init_with(path: &Path, registry: Option<&str>) -> Result<Initialised> {
     };
     if let Some(url) = registry {
         if !is_postgres_url(url) {
-            return Err(Error::with_detail(ErrorKind::InvalidInput, "bad_registry", "--registry takes a postgres:// URL"));
+            return Err(Error::with_detail(
+                ErrorKind::InvalidInput,
+                "bad_registry",
+                "--registry takes a postgres:// URL",
+            ));
         }
     }
     let keyring = Keyring::new(MasterKey::generate(1)?);

@@ -11,7 +11,14 @@ pub const PSEUDO: &str = env!("CARGO_BIN_EXE_pseudo");
 
 /// `pseudo --data DIR ARGS…`, captured.
 pub fn pseudo(data: &Path, args: &[&str]) -> Output {
-    Command::new(PSEUDO).arg("--data").arg(data).args(args).env_remove("PSEUDO_DATA").env_remove("PSEUDO_REGISTRY").output().unwrap()
+    Command::new(PSEUDO)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("PSEUDO_DATA")
+        .env_remove("PSEUDO_REGISTRY")
+        .output()
+        .unwrap()
 }
 
 /// Like [`pseudo`], but the command must succeed; returns stdout.

@@ -27,10 +27,8 @@ const AUDIT_CHUNK: usize = 4096;
 /// otherwise, so a copy never merges two registries). Nothing may write to `from` meanwhile:
 /// stop the server that uses it first.
 pub fn copy_store(from: &dyn Store, to: &dyn Store) -> Result<CopySummary> {
-    let empty = to.projects()?.is_empty()
-        && to.tokens()?.is_empty()
-        && to.accesses()?.is_empty()
-        && to.audit(1)?.is_empty();
+    let empty =
+        to.projects()?.is_empty() && to.tokens()?.is_empty() && to.accesses()?.is_empty() && to.audit(1)?.is_empty();
     if !empty {
         return Err(Error::with_detail(
             ErrorKind::InvalidState,

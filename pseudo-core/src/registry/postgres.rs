@@ -459,15 +459,17 @@ impl Store for PostgresStore {
 
     fn request(&self, id: &str) -> Result<Option<Request>> {
         let mut c = self.conn()?;
-        let row =
-            c.query_opt(&format!("SELECT {REQUEST_COLS} FROM requests WHERE id = $1"), &[&id]).map_err(db_err)?;
+        let row = c.query_opt(&format!("SELECT {REQUEST_COLS} FROM requests WHERE id = $1"), &[&id]).map_err(db_err)?;
         row.map(|r| Self::load_request(&mut *c, &r)).transpose()
     }
 
     fn requests(&self, project: &ProjectId) -> Result<Vec<Request>> {
         let mut c = self.conn()?;
         let rows = c
-            .query(&format!("SELECT {REQUEST_COLS} FROM requests WHERE project = $1 ORDER BY seq"), &[&project.as_str()])
+            .query(
+                &format!("SELECT {REQUEST_COLS} FROM requests WHERE project = $1 ORDER BY seq"),
+                &[&project.as_str()],
+            )
             .map_err(db_err)?;
         rows.iter().map(|r| Self::load_request(&mut *c, r)).collect()
     }
@@ -497,14 +499,16 @@ impl Store for PostgresStore {
         // The engine's per-call revocation read: typed, so it costs one round trip (no prepare).
         let mut c = self.conn()?;
         let rows = c
-            .query_typed(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE jti = $1"), &[(&jti as &(dyn ToSql + Sync), Type::TEXT)])
+            .query_typed(
+                &format!("SELECT {TOKEN_COLS} FROM tokens WHERE jti = $1"),
+                &[(&jti as &(dyn ToSql + Sync), Type::TEXT)],
+            )
             .map_err(db_err)?;
         rows.first().map(Self::token_row).transpose()
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>> {
-        let rows =
-            self.conn()?.query(&format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY seq"), &[]).map_err(db_err)?;
+        let rows = self.conn()?.query(&format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY seq"), &[]).map_err(db_err)?;
         rows.iter().map(Self::token_row).collect()
     }
 

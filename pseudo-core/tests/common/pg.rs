@@ -91,6 +91,8 @@ impl Pg {
     }
 
     /// Stops the server and removes its folder when this process ends, however it ends.
+    // The watchdog must outlive this process: it is never waited for, by design.
+    #[allow(clippy::zombie_processes)]
     fn watchdog(&self) {
         let stop = if is_root() {
             format!("setpriv --reuid=65534 --regid=65534 --clear-groups {}", self.bin.join("pg_ctl").display())
@@ -100,7 +102,13 @@ impl Pg {
         Command::new("sh")
             .arg("-c")
             .arg(r#"while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; $2 -D "$3" -m immediate -w stop; rm -rf "$4""#)
-            .args(["pg-watchdog", &std::process::id().to_string(), &stop, &self.data(), &self.dir.display().to_string()])
+            .args([
+                "pg-watchdog",
+                &std::process::id().to_string(),
+                &stop,
+                &self.data(),
+                &self.dir.display().to_string(),
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
