@@ -73,13 +73,13 @@ pub fn is_postgres_url(location: &str) -> bool {
 pub fn open_registry(dir: &Path, location: Option<&str>, options: RegistryOptions) -> Result<Registry> {
     match location {
         Some(url) if is_postgres_url(url) => open_postgres(url, options),
-        Some(other) => Err(Error::with_detail(
+        // The value itself is not echoed: it may hold a password.
+        Some(_) => Err(Error::with_detail(
             ErrorKind::InvalidInput,
             "bad_registry",
             format!(
                 "the registry location must be a postgres:// URL (the SQLite registry is {REGISTRY_FILE} in the data \
-                 folder), not {:?}",
-                other.chars().take(40).collect::<String>()
+                 folder)"
             ),
         )),
         None => {
@@ -362,4 +362,20 @@ pub fn open_with(path: &Path, registry: Option<&str>) -> Result<Opened> {
     let engine = Arc::new(engine);
     keyring.sync(&engine)?;
     Ok(Opened { path: path.to_owned(), settings, engine, authority: Arc::new(authority), registry, keyring, metrics })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn registry_urls_lose_their_password_before_they_are_written() {
+        assert_eq!(
+            without_password("postgres://app:s3cret@db:5432/reg?sslmode=require"),
+            "postgres://app@db:5432/reg?sslmode=require"
+        );
+        assert_eq!(without_password("postgresql://app:p@ss@db/reg"), "postgresql://app@db/reg");
+        assert_eq!(without_password("postgres://app@db/reg"), "postgres://app@db/reg");
+        assert_eq!(without_password("postgres://db/reg"), "postgres://db/reg");
+    }
 }
