@@ -734,3 +734,41 @@ fn issue_kinds_follow_one_rule_for_every_face() {
     }
     assert_eq!(kind_of("PSN".parse::<TokenType>()), ErrorKind::InvalidInput);
 }
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_nodes_starting_together_migrate_once_and_foreign_or_newer_schemas_are_refused() {
+    let pg = common::pg::Pg::get();
+    let url = pg.fresh_url();
+    // Eight nodes open one empty database at once: the advisory lock lets one migrate, the
+    // others find the schema current.
+    let opened: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PostgresStore::open(&url).map(|s| s.schema_version().unwrap()))
+        })
+        .collect();
+    for t in opened {
+        assert_eq!(t.join().unwrap().unwrap(), 2);
+    }
+    let a = Registry::open_postgres(&url, RegistryOptions::default()).unwrap();
+    a.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
+    let b = Registry::open_postgres(&url, RegistryOptions::default()).unwrap();
+    assert_eq!(b.projects().unwrap().len(), 1, "a second node sees the first one's records");
+
+    let newer = pg.fresh_url();
+    PostgresStore::open(&newer).unwrap();
+    let name = newer.rsplit('/').next().unwrap();
+    pg.psql(name, "UPDATE pseudo_registry_schema SET version = 99");
+    assert_eq!(detail(PostgresStore::open(&newer)), (ErrorKind::Storage, Some("too_new")));
+
+    let foreign = pg.fresh_url();
+    pg.psql(foreign.rsplit('/').next().unwrap(), "CREATE TABLE tokens(id int)");
+    assert_eq!(detail(PostgresStore::open(&foreign)), (ErrorKind::Storage, Some("foreign")));
+
+    // Nothing of the connection string (here its password) shows in an error or in Debug.
+    let e = PostgresStore::open(&format!("postgres://postgres:hunter2@127.0.0.1:{}/nope", pg.port)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage);
+    assert!(!format!("{e} {e:?}").contains("hunter2"));
+    assert!(!format!("{:?}", PostgresStore::open(&url).unwrap()).contains("127.0.0.1"));
+}
