@@ -772,3 +772,27 @@ fn postgres_nodes_starting_together_migrate_once_and_foreign_or_newer_schemas_ar
     assert!(!format!("{e} {e:?}").contains("hunter2"));
     assert!(!format!("{:?}", PostgresStore::open(&url).unwrap()).contains("127.0.0.1"));
 }
+
+#[cfg(feature = "postgres-tls")]
+#[test]
+fn postgres_over_tls_verifies_the_server() {
+    let pg = common::pg::Pg::get();
+    let url = format!("{}?sslmode=require", pg.fresh_url());
+    // Trusting the database's CA: the connection is TLS, and the store works over it.
+    let store = PostgresStore::open_with_ca(&url, Some(&pg.ca_pem())).unwrap();
+    let reg = Registry::new(Arc::new(store), RegistryOptions::default());
+    reg.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
+    let tls = pg.psql(
+        "postgres",
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'pseudo' AND s.ssl",
+    );
+    assert!(tls.trim().parse::<u32>().unwrap() >= 1, "the registry's connections use TLS");
+    // A server certificate the client cannot verify is refused (no fallback to plain text).
+    let e = PostgresStore::open(&url).unwrap_err();
+    assert_eq!(detail(Err::<(), _>(e)), (ErrorKind::Storage, Some("unavailable")));
+    assert_eq!(
+        detail(PostgresStore::open_with_ca(&url, Some(b"not a certificate"))),
+        (ErrorKind::InvalidInput, Some("bad_ca"))
+    );
+}

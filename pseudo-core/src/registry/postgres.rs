@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
-use postgres::{GenericClient, NoTls, Row};
+#[cfg(not(feature = "postgres-tls"))]
+use postgres::NoTls;
+use postgres::{GenericClient, Row};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
@@ -70,7 +72,54 @@ const TOKEN_COLS: &str =
     "jti, token_type, name, project, request, holder, org, created, expires, status, last_used, digest";
 const ACCESS_COLS: &str = "id, kind, name, principal, org, created_by, created, expires, status, last_used";
 
-type Manager = PostgresConnectionManager<NoTls>;
+#[cfg(feature = "postgres-tls")]
+type Connector = tokio_postgres_rustls::MakeRustlsConnect;
+#[cfg(not(feature = "postgres-tls"))]
+type Connector = NoTls;
+type Manager = PostgresConnectionManager<Connector>;
+
+fn bad_ca() -> Error {
+    Error::with_detail(ErrorKind::InvalidInput, "bad_ca", "the registry's CA certificate is not valid PEM")
+}
+
+/// rustls (ring provider) trusting the system's roots and `extra_ca_pem`; used when the URL says
+/// `sslmode=require`.
+#[cfg(feature = "postgres-tls")]
+fn connector(_mode: postgres::config::SslMode, extra_ca_pem: Option<&[u8]>) -> Result<Connector> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(pem) = extra_ca_pem {
+        let mut any = false;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            roots.add(cert.map_err(|_| bad_ca())?).map_err(|_| bad_ca())?;
+            any = true;
+        }
+        if !any {
+            return Err(bad_ca());
+        }
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|_| Error::new(ErrorKind::Internal, "TLS protocol versions"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+#[cfg(not(feature = "postgres-tls"))]
+fn connector(mode: postgres::config::SslMode, extra_ca_pem: Option<&[u8]>) -> Result<Connector> {
+    if extra_ca_pem.is_some() || mode == postgres::config::SslMode::Require {
+        return Err(Error::with_detail(
+            ErrorKind::InvalidInput,
+            "no_tls",
+            "this build has no TLS to PostgreSQL (feature postgres-tls)",
+        ));
+    }
+    Ok(NoTls)
+}
 
 /// A PostgreSQL-backed store: a pool of connections to one database that any number of nodes
 /// share. Its `Debug` shows no connection string (it may carry a password).
@@ -141,6 +190,12 @@ impl PostgresStore {
     /// Connects to the database named by `url` (`postgres://user:password@host:port/db?...` or
     /// `host=... dbname=...`) and migrates it to the current schema.
     pub fn open(url: &str) -> Result<Self> {
+        Self::open_with_ca(url, None)
+    }
+
+    /// [`PostgresStore::open`], also trusting the CA certificate(s) in `ca_pem` for TLS to the
+    /// database (feature `postgres-tls`; `sslmode=require` in the URL insists on TLS).
+    pub fn open_with_ca(url: &str, ca_pem: Option<&[u8]>) -> Result<Self> {
         let mut config = postgres::Config::from_str(url).map_err(|_| {
             Error::with_detail(ErrorKind::InvalidInput, "bad_url", "the PostgreSQL connection string is not valid")
         })?;
@@ -150,6 +205,13 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("pseudo");
         }
+        // TLS only when asked for with `sslmode=require`, and then always verified (libpq's
+        // `verify-full`): `prefer` (the default) would be unauthenticated TLS at best, so it
+        // connects in plain text, as `disable` does.
+        if config.get_ssl_mode() != postgres::config::SslMode::Require {
+            config.ssl_mode(postgres::config::SslMode::Disable);
+        }
+        let tls = connector(config.get_ssl_mode(), ca_pem)?;
         let pool = Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
@@ -157,7 +219,7 @@ impl PostgresStore {
             .test_on_check_out(true)
             .connection_timeout(Duration::from_secs(3))
             .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(PostgresConnectionManager::new(config, tls))
             .map_err(|_| unavailable())?;
         let store = PostgresStore { pool };
         store.migrate()?;

@@ -69,6 +69,7 @@ impl Pg {
             .output()
             .unwrap();
         assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        pg.make_certificates();
         pg.watchdog();
         pg.start();
         pg
@@ -88,6 +89,34 @@ impl Pg {
         } else {
             Command::new(path)
         }
+    }
+
+    /// A test CA and a server certificate for 127.0.0.1 signed by it (openssl), so that TLS to the
+    /// database can be tested; clients without TLS are unaffected.
+    fn make_certificates(&self) {
+        let script = r#"set -e
+cd "$1"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt \
+  -subj /CN=pseudo-test-ca -days 2 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr \
+  -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > server.ext
+openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 \
+  -extfile server.ext 2>/dev/null
+chmod 600 server.key
+"#;
+        let out = Command::new("sh").args(["-c", script, "certs"]).arg(&self.dir).output().unwrap();
+        assert!(out.status.success(), "openssl failed: {}", String::from_utf8_lossy(&out.stderr));
+        if is_root() {
+            for f in ["server.key", "server.crt"] {
+                std::os::unix::fs::chown(self.dir.join(f), Some(65534), Some(65534)).unwrap();
+            }
+        }
+    }
+
+    /// The test CA's certificate (PEM): trusted, it lets a client verify the server.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.join("ca.crt")).unwrap()
     }
 
     /// Stops the server and removes its folder when this process ends, however it ends.
@@ -119,9 +148,10 @@ impl Pg {
     /// Starts (or restarts) the server and waits until it accepts connections.
     pub fn start(&self) {
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=32MB",
+            "-p {} -k {d} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=32MB \
+             -c ssl=on -c ssl_cert_file={d}/server.crt -c ssl_key_file={d}/server.key",
             self.port,
-            self.dir.display()
+            d = self.dir.display()
         );
         let log = self.dir.join("log").display().to_string();
         let out = self
