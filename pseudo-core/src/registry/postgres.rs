@@ -78,6 +78,7 @@ type Connector = tokio_postgres_rustls::MakeRustlsConnect;
 type Connector = NoTls;
 type Manager = PostgresConnectionManager<Connector>;
 
+#[cfg(feature = "postgres-tls")]
 fn bad_ca() -> Error {
     Error::with_detail(ErrorKind::InvalidInput, "bad_ca", "the registry's CA certificate is not valid PEM")
 }
