@@ -8,9 +8,10 @@ use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use pseudo_core::registry::{AccessKind, Collaborator, NewProject, Principal, Role};
+use pseudo_core::registry::{copy_store, AccessKind, Collaborator, NewProject, Principal, RegistryOptions, Role};
 use pseudo_core::{
     Detail, Error, ErrorKind, Method, Operation, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment,
 };
@@ -40,6 +41,10 @@ struct Cli {
     /// The data folder [default: $XDG_DATA_HOME/pseudo or ~/.local/share/pseudo].
     #[arg(long, global = true, env = "PSEUDO_DATA", value_name = "DIR")]
     data: Option<PathBuf>,
+    /// The registry in PostgreSQL, shared by several nodes: postgres://user:password@host:port/db
+    /// [default: the settings' "registry", else registry.db in the data folder].
+    #[arg(long, global = true, env = "PSEUDO_REGISTRY", value_name = "URL", hide_env_values = true)]
+    registry: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,7 +52,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Make a data folder: keyring (mode 0600), signing key, registry.db and a first administrator
-    /// access token, printed once on stdout.
+    /// access token, printed once on stdout. With --registry postgres://..., the registry's schema
+    /// is made in that database instead and its URL (without password) is kept in the settings.
     Init,
     /// Run the INCERT API (POST /api/request-psn, /api/request-psn-rev), the REST API (/api/v1)
     /// and /healthz, /readyz, /metrics. Stops gracefully on SIGTERM or Ctrl-C.
@@ -65,6 +71,21 @@ enum Command {
     Psn(FileArgs),
     /// Reverse columns of a CSV or JSON Lines file with a rev token.
     Rev(FileArgs),
+    /// The registry itself: copy the folder's SQLite registry into PostgreSQL.
+    #[command(subcommand)]
+    Registry(RegistryCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistryCmd {
+    /// Copy every record of the data folder's registry.db (projects, requests, token records,
+    /// access tokens, audit log) into an empty PostgreSQL registry, making its schema. Stop the
+    /// server first. Then run every node with --registry (or "registry" in pseudo.json).
+    Copy {
+        /// The PostgreSQL registry to fill: postgres://user:password@host:port/db.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -303,7 +324,7 @@ fn project_id(name: &str) -> Result<ProjectId> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let data = cli.data.clone().unwrap_or_else(default_data);
-    match run(cli.command, &data) {
+    match run(cli.command, &data, cli.registry.as_deref()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("pseudo: {}", e.message());
@@ -312,30 +333,63 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, data_dir: &Path) -> Result<u8> {
+fn run(command: Command, data_dir: &Path, registry: Option<&str>) -> Result<u8> {
+    let open = || data::open_with(data_dir, registry);
     match command {
-        Command::Init => init(data_dir),
-        Command::Serve(a) => serve(data_dir, a),
-        Command::Project(c) => project(&data::open(data_dir)?, c),
-        Command::Token(c) => token(&data::open(data_dir)?, c),
-        Command::AccessToken(c) => access(&data::open(data_dir)?, c),
-        Command::Psn(a) => transform(&data::open(data_dir)?, Operation::Pseudonymise, a),
-        Command::Rev(a) => transform(&data::open(data_dir)?, Operation::Reverse, a),
+        Command::Init => init(data_dir, registry),
+        Command::Serve(a) => serve(open()?, a),
+        Command::Project(c) => project(&open()?, c),
+        Command::Token(c) => token(&open()?, c),
+        Command::AccessToken(c) => access(&open()?, c),
+        Command::Psn(a) => transform(&open()?, Operation::Pseudonymise, a),
+        Command::Rev(a) => transform(&open()?, Operation::Reverse, a),
+        Command::Registry(RegistryCmd::Copy { to }) => copy_registry(data_dir, &to),
     }
 }
 
-fn init(dir: &Path) -> Result<u8> {
-    let done = data::init(dir)?;
+fn init(dir: &Path, registry: Option<&str>) -> Result<u8> {
+    let done = data::init_with(dir, registry)?;
     eprintln!("pseudo: data folder {} made", done.path.display());
     eprintln!("  organisation {}", done.settings.organisation);
-    eprintln!("  keyring (mode 0600): a backup of it defeats crypto-shredding; back up registry.db instead");
+    match &done.settings.registry {
+        Some(url) => eprintln!("  registry in PostgreSQL at {url}; copy this folder to every other node"),
+        None => {
+            eprintln!("  keyring (mode 0600): a backup of it defeats crypto-shredding; back up registry.db instead")
+        }
+    }
     eprintln!("  first administrator access token (shown once; store it now):");
     println!("{}", done.admin_token.secret.as_str());
     Ok(0)
 }
 
-fn serve(dir: &Path, a: ServeArgs) -> Result<u8> {
-    let opened = data::open(dir)?;
+fn copy_registry(dir: &Path, to: &str) -> Result<u8> {
+    if !data::is_postgres_url(to) {
+        return Err(Error::new(ErrorKind::InvalidInput, "--to takes a postgres:// URL"));
+    }
+    // The SQLite file directly: no buffered writes, no engine.
+    let db = dir.join(data::REGISTRY_FILE);
+    if !db.exists() {
+        return Err(Error::with_detail(
+            ErrorKind::NotFound,
+            Detail::NoDataFolder,
+            format!("{} has no {}: nothing to copy", dir.display(), data::REGISTRY_FILE),
+        ));
+    }
+    let from = data::open_registry(dir, None, RegistryOptions { write_delay: Duration::ZERO, ..Default::default() })?;
+    let into =
+        data::open_registry(dir, Some(to), RegistryOptions { write_delay: Duration::ZERO, ..Default::default() })?;
+    let n = copy_store(from.store().as_ref(), into.store().as_ref())?;
+    print_json(&json!({
+        "projects": n.projects,
+        "requests": n.requests,
+        "tokens": n.tokens,
+        "access_tokens": n.access_tokens,
+        "audit_events": n.audit_events,
+    }));
+    Ok(0)
+}
+
+fn serve(opened: Opened, a: ServeArgs) -> Result<u8> {
     let timeout = parse::lifetime(&a.timeout)?;
     let config = ServerConfig { max_in_flight: a.max_in_flight, request_timeout: timeout, ..ServerConfig::default() };
     tracing_subscriber::fmt()

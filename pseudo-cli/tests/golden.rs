@@ -6,7 +6,13 @@ use std::process::Command;
 const PSEUDO: &str = env!("CARGO_BIN_EXE_pseudo");
 
 fn check(args: &[&str], file: &str) {
-    let out = Command::new(PSEUDO).args(args).env("COLUMNS", "100").env_remove("PSEUDO_DATA").output().unwrap();
+    let out = Command::new(PSEUDO)
+        .args(args)
+        .env("COLUMNS", "100")
+        .env_remove("PSEUDO_DATA")
+        .env_remove("PSEUDO_REGISTRY")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let path = format!("{}/tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));

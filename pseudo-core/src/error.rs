@@ -231,6 +231,14 @@ details! {
     FileMode => "file_mode", "a key file in the data folder is readable by others (chmod 600)";
     CorruptSettings => "corrupt_settings", "the data folder's settings file cannot be read";
     TooNew => "too_new", "the registry was written by a newer version of pseudo (its schema is newer)";
+    Unavailable => "unavailable", "the registry database is unreachable (PostgreSQL); try again later";
+    Conflict => "conflict", "a concurrent registry write conflicted (PostgreSQL); try again";
+    BadUrl => "bad_url", "the PostgreSQL connection string is not valid";
+    BadRegistry => "bad_registry", "the registry location is not a `postgres://` URL";
+    NoPostgres => "no_postgres", "this build has no PostgreSQL registry (feature `postgres`)";
+    NoTls => "no_tls", "this build has no TLS to PostgreSQL (feature `postgres-tls`)";
+    BadCa => "bad_ca", "the registry's CA certificate is not valid PEM";
+    NotEmpty => "not_empty", "`registry copy`: the destination registry already holds records";
 }
 
 impl fmt::Display for Detail {

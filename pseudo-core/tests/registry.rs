@@ -23,13 +23,20 @@ fn outsider() -> Principal {
 }
 
 fn stores() -> Vec<(&'static str, Arc<Registry>)> {
-    vec![
-        ("memory", Arc::new(Registry::in_memory())),
-        (
-            "sqlite",
-            Arc::new(Registry::new(Arc::new(SqliteStore::open_in_memory().unwrap()), RegistryOptions::default())),
-        ),
-    ]
+    stores_with(RegistryOptions::default())
+}
+
+/// Every store the suite runs on: memory, SQLite, and with the `postgres` feature a fresh
+/// database on a real PostgreSQL the tests start themselves.
+fn stores_with(options: RegistryOptions) -> Vec<(&'static str, Arc<Registry>)> {
+    #[allow(unused_mut)]
+    let mut all = vec![
+        ("memory", Arc::new(Registry::new(Arc::new(MemoryStore::new()), options))),
+        ("sqlite", Arc::new(Registry::new(Arc::new(SqliteStore::open_in_memory().unwrap()), options))),
+    ];
+    #[cfg(feature = "postgres")]
+    all.push(("postgres", Arc::new(Registry::open_postgres(&common::pg::Pg::get().fresh_url(), options).unwrap())));
+    all
 }
 
 fn new_project(id: &str, method: Method) -> NewProject {
@@ -498,10 +505,7 @@ fn a_token_that_reuses_a_recorded_jti_is_refused() {
     // revocation cache.
     for staleness in [Duration::ZERO, Duration::from_secs(60)] {
         let options = RegistryOptions { revocation_staleness: staleness, ..RegistryOptions::default() };
-        for (name, reg) in [
-            ("memory", Arc::new(Registry::new(Arc::new(MemoryStore::new()), options))),
-            ("sqlite", Arc::new(Registry::new(Arc::new(SqliteStore::open_in_memory().unwrap()), options))),
-        ] {
+        for (name, reg) in stores_with(options) {
             let f = Fixture::new();
             let engine = Engine::new(
                 Keyring::new(MasterKey::generate_at(1, now()).unwrap()),
@@ -729,4 +733,66 @@ fn issue_kinds_follow_one_rule_for_every_face() {
         assert_eq!(IssueKind::new(t, if t == TokenType::Sec { src() } else { None }).unwrap().token_type(), t);
     }
     assert_eq!(kind_of("PSN".parse::<TokenType>()), ErrorKind::InvalidInput);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_nodes_starting_together_migrate_once_and_foreign_or_newer_schemas_are_refused() {
+    let pg = common::pg::Pg::get();
+    let url = pg.fresh_url();
+    // Eight nodes open one empty database at once: the advisory lock lets one migrate, the
+    // others find the schema current.
+    let opened: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PostgresStore::open(&url).map(|s| s.schema_version().unwrap()))
+        })
+        .collect();
+    for t in opened {
+        assert_eq!(t.join().unwrap().unwrap(), 2);
+    }
+    let a = Registry::open_postgres(&url, RegistryOptions::default()).unwrap();
+    a.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
+    let b = Registry::open_postgres(&url, RegistryOptions::default()).unwrap();
+    assert_eq!(b.projects().unwrap().len(), 1, "a second node sees the first one's records");
+
+    let newer = pg.fresh_url();
+    PostgresStore::open(&newer).unwrap();
+    let name = newer.rsplit('/').next().unwrap();
+    pg.psql(name, "UPDATE pseudo_registry_schema SET version = 99");
+    assert_eq!(detail(PostgresStore::open(&newer)), (ErrorKind::Storage, Some("too_new")));
+
+    let foreign = pg.fresh_url();
+    pg.psql(foreign.rsplit('/').next().unwrap(), "CREATE TABLE tokens(id int)");
+    assert_eq!(detail(PostgresStore::open(&foreign)), (ErrorKind::Storage, Some("foreign")));
+
+    // Nothing of the connection string (here its password) shows in an error or in Debug.
+    let e = PostgresStore::open(&format!("postgres://postgres:hunter2@127.0.0.1:{}/nope", pg.port)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage);
+    assert!(!format!("{e} {e:?}").contains("hunter2"));
+    assert!(!format!("{:?}", PostgresStore::open(&url).unwrap()).contains("127.0.0.1"));
+}
+
+#[cfg(feature = "postgres-tls")]
+#[test]
+fn postgres_over_tls_verifies_the_server() {
+    let pg = common::pg::Pg::get();
+    let url = format!("{}?sslmode=require", pg.fresh_url());
+    // Trusting the database's CA: the connection is TLS, and the store works over it.
+    let store = PostgresStore::open_with_ca(&url, Some(&pg.ca_pem())).unwrap();
+    let reg = Registry::new(Arc::new(store), RegistryOptions::default());
+    reg.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
+    let tls = pg.psql(
+        "postgres",
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'pseudo' AND s.ssl",
+    );
+    assert!(tls.trim().parse::<u32>().unwrap() >= 1, "the registry's connections use TLS");
+    // A server certificate the client cannot verify is refused (no fallback to plain text).
+    let e = PostgresStore::open(&url).unwrap_err();
+    assert_eq!(detail(Err::<(), _>(e)), (ErrorKind::Storage, Some("unavailable")));
+    assert_eq!(
+        detail(PostgresStore::open_with_ca(&url, Some(b"not a certificate"))),
+        (ErrorKind::InvalidInput, Some("bad_ca"))
+    );
 }

@@ -8,6 +8,10 @@
 //! DATA/registry.db        projects, requests, token records, access tokens, audit log (SQLite, WAL)
 //! ```
 //!
+//! With `"registry": "postgres://..."` in `pseudo.json` (or `--registry`, `PSEUDO_REGISTRY`) the
+//! registry lives in PostgreSQL instead, shared by every node whose folder holds the same keyring,
+//! signing key and settings (feature `postgres`).
+//!
 //! An old copy of `keyring` (a backup) holds key-chain days the running engine has erased: it
 //! defeats crypto-shredding (`docs/SPEC.md` §8). Back up the registry, not the keyring, or keep
 //! keyring backups no longer than the shortest retention.
@@ -54,6 +58,53 @@ pub struct Settings {
     pub organisation: OrgId,
     /// Principal ids whose personal access tokens carry the administrator role.
     pub admins: Vec<String>,
+    /// Where the registry lives: absent for `registry.db` in the folder, or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`) shared by several nodes. Keep a password out of this file:
+    /// give the URL with it through `PSEUDO_REGISTRY` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+}
+
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// Opens the registry at `location` (a PostgreSQL URL) or, without one, the folder's SQLite file.
+pub fn open_registry(dir: &Path, location: Option<&str>, options: RegistryOptions) -> Result<Registry> {
+    match location {
+        Some(url) if is_postgres_url(url) => open_postgres(url, options),
+        // The value itself is not echoed: it may hold a password.
+        Some(_) => Err(Error::with_detail(
+            ErrorKind::InvalidInput,
+            Detail::BadRegistry,
+            format!(
+                "the registry location must be a postgres:// URL (the SQLite registry is {REGISTRY_FILE} in the data \
+                 folder)"
+            ),
+        )),
+        None => {
+            let db = dir.join(REGISTRY_FILE);
+            if !db.exists() {
+                return Err(missing(dir, REGISTRY_FILE));
+            }
+            Registry::open_sqlite(&db, options)
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str, options: RegistryOptions) -> Result<Registry> {
+    Registry::open_postgres(url, options)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_url: &str, _options: RegistryOptions) -> Result<Registry> {
+    Err(Error::with_detail(
+        ErrorKind::InvalidInput,
+        Detail::NoPostgres,
+        "this build of pseudo has no PostgreSQL registry (build it with the `postgres` feature)",
+    ))
 }
 
 impl Settings {
@@ -165,6 +216,12 @@ impl KeyringFile {
 /// Makes a new data folder at `path` (created with mode 0700 if absent; refused if it already
 /// holds a pseudo data folder).
 pub fn init(path: &Path) -> Result<Initialised> {
+    init_with(path, None)
+}
+
+/// [`init`], with the registry in PostgreSQL when `registry` is a `postgres://` URL: its schema is
+/// created (or migrated) there, and the URL is written to the settings without its password.
+pub fn init_with(path: &Path, registry: Option<&str>) -> Result<Initialised> {
     if path.join(SETTINGS_FILE).exists() || path.join(KEYRING_FILE).exists() {
         return Err(Error::new(
             ErrorKind::InvalidState,
@@ -179,16 +236,33 @@ pub fn init(path: &Path) -> Result<Initialised> {
         audience: "pseudo-engine".to_owned(),
         organisation,
         admins: vec![LOCAL_ADMIN.to_owned()],
+        registry: registry.map(without_password),
     };
+    if let Some(url) = registry {
+        if !is_postgres_url(url) {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidInput,
+                Detail::BadRegistry,
+                "--registry takes a postgres:// URL",
+            ));
+        }
+    }
     let keyring = Keyring::new(MasterKey::generate(1)?);
     write_private_file(&path.join(KEYRING_FILE), &keyring.to_bytes())?;
     let signing = SigningKey::generate()?;
     write_private_file(&path.join(SIGNING_KEY_FILE), signing.to_pem().as_bytes())?;
-    let db = path.join(REGISTRY_FILE);
-    let registry = Registry::open_sqlite(&db, RegistryOptions::default())?;
-    // Records, not secrets, but nobody else's business (SQLite gives its -wal and -shm files the
-    // database's mode).
-    fs::set_permissions(&db, fs::Permissions::from_mode(0o600)).map_err(|e| io_err("cannot protect", &db, e))?;
+    let registry = match registry {
+        Some(url) => open_postgres(url, RegistryOptions::default())?,
+        None => {
+            let db = path.join(REGISTRY_FILE);
+            let registry = Registry::open_sqlite(&db, RegistryOptions::default())?;
+            // Records, not secrets, but nobody else's business (SQLite gives its -wal and -shm
+            // files the database's mode).
+            fs::set_permissions(&db, fs::Permissions::from_mode(0o600))
+                .map_err(|e| io_err("cannot protect", &db, e))?;
+            registry
+        }
+    };
     let admin_token = registry.create_access_token(
         &settings.local_admin(),
         AccessKind::Personal,
@@ -232,9 +306,28 @@ fn read_private(path: &Path, dir: &Path, what: &str) -> Result<Zeroizing<Vec<u8>
     Ok(Zeroizing::new(fs::read(path).map_err(|e| io_err("cannot read", path, e))?))
 }
 
+/// `url` with any password taken out (`postgres://user:secret@host/db` → `postgres://user@host/db`).
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Opens the data folder at `path`: settings, keyring (advanced to today and written back if it
 /// moved), signing key, registry, and an engine that consults the registry.
 pub fn open(path: &Path) -> Result<Opened> {
+    open_with(path, None)
+}
+
+/// [`open`], with the registry at `registry` (a `postgres://` URL) instead of the one the
+/// settings name.
+pub fn open_with(path: &Path, registry: Option<&str>) -> Result<Opened> {
     let metrics = Metrics::new();
     let settings_path = path.join(SETTINGS_FILE);
     let text = fs::read(&settings_path).map_err(|_| missing(path, SETTINGS_FILE))?;
@@ -256,11 +349,8 @@ pub fn open(path: &Path) -> Result<Opened> {
     let pem = read_private(&path.join(SIGNING_KEY_FILE), path, SIGNING_KEY_FILE)?;
     let pem = std::str::from_utf8(&pem).map_err(|_| Error::new(ErrorKind::InvalidKey, "the signing key is not PEM"))?;
     let signing = SigningKey::from_pem(pem)?;
-    let db = path.join(REGISTRY_FILE);
-    if !db.exists() {
-        return Err(missing(path, REGISTRY_FILE));
-    }
-    let registry = Arc::new(Registry::open_sqlite(&db, RegistryOptions::default())?);
+    let location = registry.or(settings.registry.as_deref());
+    let registry = Arc::new(open_registry(path, location, RegistryOptions::default())?);
     let engine = Engine::new(
         keyring,
         &[signing.verifying_key().clone()],
@@ -273,4 +363,20 @@ pub fn open(path: &Path) -> Result<Opened> {
     let engine = Arc::new(engine);
     keyring.sync(&engine)?;
     Ok(Opened { path: path.to_owned(), settings, engine, authority: Arc::new(authority), registry, keyring, metrics })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn registry_urls_lose_their_password_before_they_are_written() {
+        assert_eq!(
+            without_password("postgres://app:s3cret@db:5432/reg?sslmode=require"),
+            "postgres://app@db:5432/reg?sslmode=require"
+        );
+        assert_eq!(without_password("postgresql://app:p@ss@db/reg"), "postgresql://app@db/reg");
+        assert_eq!(without_password("postgres://app@db/reg"), "postgres://app@db/reg");
+        assert_eq!(without_password("postgres://db/reg"), "postgres://db/reg");
+    }
 }

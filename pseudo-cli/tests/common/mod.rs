@@ -11,7 +11,14 @@ pub const PSEUDO: &str = env!("CARGO_BIN_EXE_pseudo");
 
 /// `pseudo --data DIR ARGS…`, captured.
 pub fn pseudo(data: &Path, args: &[&str]) -> Output {
-    Command::new(PSEUDO).arg("--data").arg(data).args(args).env_remove("PSEUDO_DATA").output().unwrap()
+    Command::new(PSEUDO)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("PSEUDO_DATA")
+        .env_remove("PSEUDO_REGISTRY")
+        .output()
+        .unwrap()
 }
 
 /// Like [`pseudo`], but the command must succeed; returns stdout.
@@ -72,6 +79,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .env("PSEUDO_LOG", "info")
+            .env_remove("PSEUDO_REGISTRY")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -157,6 +157,9 @@ impl Store for MemoryStore {
     fn accesses(&self) -> Result<Vec<AccessTokenRecord>> {
         Ok(self.lock()?.accesses.iter().map(|(a, _)| a.clone()).collect())
     }
+    fn accesses_with_hashes(&self) -> Result<Vec<(AccessTokenRecord, [u8; 32])>> {
+        Ok(self.lock()?.accesses.clone())
+    }
     fn set_access_status(&self, id: &str, status: TokenStatusKind) -> Result<bool> {
         Ok(self.lock()?.accesses.iter_mut().find(|(a, _)| a.id == id).map(|(a, _)| a.status = status).is_some())
     }

@@ -7,8 +7,11 @@
 
 mod buffer;
 mod calendar;
+mod copy;
 mod memory;
 mod model;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod secret;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -24,11 +27,14 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use buffer::WriteBuffer;
+pub use copy::{copy_store, CopySummary};
 pub use memory::MemoryStore;
 pub use model::{
     AccessKind, AccessTokenRecord, Collaborator, Principal, Project, Request, RequestEvent, RequestStatus, Retention,
     Role, TokenRecord, TokenStatusKind,
 };
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use secret::{PERSONAL_PREFIX, SERVICE_PREFIX};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -306,6 +312,13 @@ impl Registry {
     #[cfg(feature = "sqlite")]
     pub fn open_sqlite(path: impl AsRef<std::path::Path>, options: RegistryOptions) -> Result<Self> {
         Ok(Self::new(Arc::new(SqliteStore::open(path)?), options))
+    }
+
+    /// A registry in a PostgreSQL database shared by several engine nodes (its schema created or
+    /// migrated on open). Needs the `postgres` feature.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(url: &str, options: RegistryOptions) -> Result<Self> {
+        Ok(Self::new(Arc::new(PostgresStore::open(url)?), options))
     }
 
     /// The store.

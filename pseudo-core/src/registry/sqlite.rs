@@ -534,6 +534,21 @@ impl Store for SqliteStore {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
 
+    fn accesses_with_hashes(&self) -> Result<Vec<(AccessTokenRecord, [u8; 32])>> {
+        let c = self.conn()?;
+        let mut stmt = c
+            .prepare(&format!("SELECT {ACCESS_COLS}, secret_hash FROM access_tokens ORDER BY rowid"))
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let stored: Vec<u8> = r.get(10)?;
+                let stored: [u8; 32] = stored.try_into().map_err(|_| bad_row("secret hash"))?;
+                Ok((Self::access_row(r)?, stored))
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
     fn set_access_status(&self, id: &str, s: TokenStatusKind) -> Result<bool> {
         let n = self
             .conn()?

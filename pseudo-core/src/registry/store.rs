@@ -55,6 +55,14 @@ pub trait Store: Send + Sync {
     fn access_by_hash(&self, secret_hash: &[u8; 32]) -> Result<Option<(AccessTokenRecord, [u8; 32])>>;
     /// Every access token, oldest first.
     fn accesses(&self) -> Result<Vec<AccessTokenRecord>>;
+    /// Every access token with its stored hash, oldest first: what copying a registry to another
+    /// store needs. The default refuses (a host's store need not export hashes).
+    fn accesses_with_hashes(&self) -> Result<Vec<(AccessTokenRecord, [u8; 32])>> {
+        Err(crate::error::Error::new(
+            crate::error::ErrorKind::InvalidState,
+            "this store cannot export its access tokens' hashes",
+        ))
+    }
     /// Sets an access token's status.
     fn set_access_status(&self, id: &str, status: TokenStatusKind) -> Result<bool>;
     /// Notes a use (keeps the latest instant).

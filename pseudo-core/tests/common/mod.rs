@@ -2,6 +2,9 @@
 //! the attack tests.
 #![allow(dead_code)]
 
+#[cfg(feature = "postgres")]
+pub mod pg;
+
 use std::time::Duration;
 
 use data_encoding::BASE64URL_NOPAD;
