@@ -93,8 +93,7 @@ impl Engine {
         token: &Bound<'py, PyAny>,
         frame: &Bound<'py, PyAny>,
         columns: &Bound<'py, PyAny>,
-        per_item: bool,
-        progress: Option<&Bound<'py, PyAny>>,
+        options: &Options<'_, 'py>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let ty = frame.get_type();
         let module = ty.module()?.to_string();
@@ -127,7 +126,6 @@ impl Engine {
         }
         let present = frame.getattr("columns")?;
         let token = Zeroizing::new(token_text(token)?);
-        let options = Options { per_item, progress };
         let outs = PyDict::new(py);
         for name in &names {
             if !present.contains(name)? {
@@ -138,7 +136,7 @@ impl Engine {
                 return Err(input_error(py, format!("the frame has no column {}; it has {}", Q(name), all.join(", "))));
             }
             let column = frame.get_item(name)?;
-            let (out, _) = column::transform(py, &self.inner, op, &token, &column, &options).map_err(|e| {
+            let (out, _) = column::transform(py, &self.inner, op, &token, &column, options).map_err(|e| {
                 let msg = format!("column {}: ", Q(name));
                 prefix_error(py, e, &msg)
             })?;
@@ -314,7 +312,7 @@ impl Engine {
         per_item: bool,
         progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.run_columns(py, Operation::Pseudonymise, token, frame, columns, per_item, progress)
+        self.run_columns(py, Operation::Pseudonymise, token, frame, columns, &Options { per_item, progress })
     }
 
     /// A new pandas or polars DataFrame with ``columns`` reversed with a ``rev`` token; as
@@ -329,7 +327,7 @@ impl Engine {
         per_item: bool,
         progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.run_columns(py, Operation::Reverse, token, frame, columns, per_item, progress)
+        self.run_columns(py, Operation::Reverse, token, frame, columns, &Options { per_item, progress })
     }
 
     /// Verifies ``token`` for ``operation`` (``"pseudonymise"`` or ``"reverse"``) without running
