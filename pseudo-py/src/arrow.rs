@@ -42,8 +42,9 @@ pub(crate) fn import_array(obj: &Bound<'_, PyAny>) -> PyResult<ArrayRef> {
     Ok(make_array(data))
 }
 
-/// An Arrow array made by this module, handed to a consumer through `__arrow_c_array__`
-/// (``pyarrow.array(obj)``, ``polars.from_arrow``, nanoarrow…).
+/// An Arrow string array made by this module (the result of an Arrow input when pyarrow is not
+/// installed), read by any consumer of the Arrow PyCapsule interface without a copy:
+/// ``pyarrow.array(obj)``, ``polars.Series(obj)``, nanoarrow, arro3…
 #[pyclass(frozen, module = "pseudo._pseudo", name = "ArrowArray")]
 pub(crate) struct ArrowArray {
     array: ArrayRef,

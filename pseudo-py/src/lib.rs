@@ -36,6 +36,7 @@ fn _pseudo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
     m.add_class::<errors::ItemFailure>()?;
     m.add_class::<column::Report>()?;
+    m.add_class::<arrow::ArrowArray>()?;
     m.add_class::<registry::Principal>()?;
     m.add_class::<registry::Registry>()?;
     m.add_class::<registry::NewAccessToken>()?;

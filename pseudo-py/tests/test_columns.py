@@ -3,6 +3,7 @@ progress, and the DataFrame helper for pandas and polars."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from typing import Any
 
@@ -73,6 +74,19 @@ def test_arrow_capsule_producer_without_pyarrow_type(engine: pseudo.Engine, psn:
     token = psn()
     out = engine.pseudonymise(token, Producer(pa.array(WITH_NULLS)))
     assert isinstance(out, pa.Array) and out.to_pylist() == expected(engine, token, WITH_NULLS)
+
+
+def test_arrow_without_pyarrow_gives_a_capsule_array(
+    engine: pseudo.Engine, psn: Issue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = psn()
+    arr = pa.array(WITH_NULLS)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails in the engine
+    out = engine.pseudonymise(token, arr)
+    monkeypatch.undo()
+    assert isinstance(out, pseudo.ArrowArray) and len(out) == 4
+    assert pa.array(out).to_pylist() == expected(engine, token, WITH_NULLS)
+    assert pl.Series(out).to_list() == expected(engine, token, WITH_NULLS)
 
 
 @pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]", pd.ArrowDtype(pa.string())])

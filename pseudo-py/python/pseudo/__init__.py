@@ -52,6 +52,7 @@ copies held by this library's objects are wiped when those objects are freed.
 
 from pseudo._pseudo import (
     AccessTokenRecord,
+    ArrowArray,
     AuditEvent,
     AuthenticationError,
     Authority,
@@ -103,6 +104,7 @@ from pseudo._pseudo import (
 
 __all__ = [
     "AccessTokenRecord",
+    "ArrowArray",
     "AuditEvent",
     "AuthenticationError",
     "Authority",

@@ -22,6 +22,7 @@ __all__ = [
     "Engine",
     "ItemFailure",
     "Report",
+    "ArrowArray",
     "Principal",
     "Registry",
     "NewAccessToken",
@@ -427,6 +428,11 @@ class Report:
     def transformed(self) -> int: ...
     @property
     def failures(self) -> list[ItemFailure]: ...
+
+@final
+class ArrowArray:
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+    def __len__(self) -> int: ...
 
 @final
 class Principal:
