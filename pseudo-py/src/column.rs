@@ -503,6 +503,21 @@ fn run_column<'py>(
                     dtype.str()?
                 )));
             }
+            // Arrow-backed text (pandas 3's default `str`, `string[pyarrow]`, ArrowDtype): read the
+            // Arrow buffers in place and hand new ones back, no Python `str` per value.
+            let storage = dtype.getattr("storage").ok().map(|s| s.to_string());
+            let arrow_dtype = type_name(&dtype) == "ArrowDtype";
+            if storage.as_deref() == Some("pyarrow") || arrow_dtype {
+                let chunked = values.getattr("array")?.call_method0("__arrow_array__")?;
+                let pa = py.import("pyarrow")?;
+                let out = run_chunked(py, r, &pa, &chunked, &start)?;
+                let array = py.import("pandas")?.getattr("array")?;
+                let kwargs = [("dtype", dtype)].into_py_dict(py)?;
+                let out = array.call((out,), Some(&kwargs))?;
+                let kwargs =
+                    [("index", values.getattr("index")?), ("name", values.getattr("name")?)].into_py_dict(py)?;
+                return values.get_type().call((out,), Some(&kwargs));
+            }
             let items = values.call_method0("tolist")?;
             let items = items.cast::<PyList>()?;
             start(r, Some(items.len()))?;
@@ -553,25 +568,7 @@ fn run_column<'py>(
             } else {
                 pa.getattr("chunked_array")?.call1((values,))?
             };
-            let chunks = chunked.getattr("chunks")?;
-            let chunks = chunks.cast::<PyList>()?;
-            let mut arrays = Vec::with_capacity(chunks.len());
-            for c in chunks.iter() {
-                arrays.push(arrow::import_array(&c)?);
-            }
-            start(r, Some(arrays.iter().map(|a| a.len()).sum()))?;
-            let mut outs = Vec::with_capacity(arrays.len());
-            let mut base = 0;
-            for a in &arrays {
-                let out = run_arrow(py, r, a, base)?;
-                base += a.len();
-                outs.push(pa.getattr("array")?.call1((arrow::export(py, out)?,))?);
-            }
-            let ty = match chunked.getattr("type")?.str()?.to_str()? {
-                "large_string" => pa.getattr("large_string")?.call0()?,
-                _ => pa.getattr("string")?.call0()?,
-            };
-            pa.getattr("chunked_array")?.call1((PyList::new(py, outs)?, ty))
+            run_chunked(py, r, &pa, &chunked, &start)
         }
         _ if values.is_instance_of::<PyList>() || values.is_instance_of::<PyTuple>() => {
             start(r, Some(values.len()?))?;
@@ -594,4 +591,33 @@ fn run_column<'py>(
             Ok(run_items(py, r, iter)?.into_any())
         }
     }
+}
+
+/// A `pyarrow.ChunkedArray` of strings in, one of the results out, chunk for chunk.
+fn run_chunked<'py>(
+    py: Python<'py>,
+    r: &mut Runner<'_, 'py>,
+    pa: &Bound<'py, PyModule>,
+    chunked: &Bound<'py, PyAny>,
+    start: &dyn Fn(&mut Runner<'_, 'py>, Option<usize>) -> PyResult<()>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let chunks = chunked.getattr("chunks")?;
+    let chunks = chunks.cast::<PyList>()?;
+    let mut arrays = Vec::with_capacity(chunks.len());
+    for c in chunks.iter() {
+        arrays.push(arrow::import_array(&c)?);
+    }
+    start(r, Some(arrays.iter().map(|a| a.len()).sum()))?;
+    let mut outs = Vec::with_capacity(arrays.len());
+    let mut base = 0;
+    for a in &arrays {
+        let out = run_arrow(py, r, a, base)?;
+        base += a.len();
+        outs.push(pa.getattr("array")?.call1((arrow::export(py, out)?,))?);
+    }
+    let ty = match chunked.getattr("type")?.str()?.to_str()? {
+        "large_string" => pa.getattr("large_string")?.call0()?,
+        _ => pa.getattr("string")?.call0()?,
+    };
+    pa.getattr("chunked_array")?.call1((PyList::new(py, outs)?, ty))
 }

@@ -89,7 +89,9 @@ def test_arrow_without_pyarrow_gives_a_capsule_array(
     assert pl.Series(out).to_list() == expected(engine, token, WITH_NULLS)
 
 
-@pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]", pd.ArrowDtype(pa.string())])
+@pytest.mark.parametrize(
+    "dtype", [None, object, "string", "string[pyarrow]", pd.ArrowDtype(pa.string()), pd.ArrowDtype(pa.large_string())]
+)
 def test_pandas_series_of_text(engine: pseudo.Engine, psn: Issue, rev: Issue, dtype: Any) -> None:
     token = psn()
     series = pd.Series(WITH_NULLS, index=[10, 20, 30, 40], name="pid", dtype=dtype)
