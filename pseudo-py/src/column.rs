@@ -538,11 +538,20 @@ fn run_column<'py>(
                     dtype.str()?
                 )));
             }
+            let pl = py.import("polars")?;
+            // A String column goes through Arrow when pyarrow is there: read in place (polars
+            // exports string views), no Python `str` per value.
+            if dtype.str()?.to_str()? == "String" {
+                if let Ok(pa) = py.import("pyarrow") {
+                    let chunked = pa.getattr("chunked_array")?.call1((values,))?;
+                    let out = run_chunked(py, r, &pa, &chunked, &start)?;
+                    return pl.getattr("Series")?.call1((values.getattr("name")?, out));
+                }
+            }
             let items = values.call_method0("to_list")?;
             let items = items.cast::<PyList>()?;
             start(r, Some(items.len()))?;
             let list = run_items(py, r, items.iter().map(Ok))?;
-            let pl = py.import("polars")?;
             let kwargs = [("dtype", pl.getattr("String")?)].into_py_dict(py)?;
             pl.getattr("Series")?.call((values.getattr("name")?, list), Some(&kwargs))
         }
