@@ -2,7 +2,8 @@
 
 Pseudonymises N values of 13 bytes (default 1,000,000) with AES-256-SIV through
 * pseudo: one `Engine.pseudonymise` call on a list of `str` (token verified, every core used);
-* pseudo: one call on a pyarrow string array, a pyarrow array back (read and written in place);
+* pseudo: one call on a pyarrow string array, a pyarrow array back (read and written in place),
+  and on an Arrow-backed pandas Series and a polars Series;
 * Tink's `DeterministicAead` (AES256_SIV) in a per-value loop;
 * pyca/cryptography's `AESSIV` in a per-value loop;
 each peer writing base64url text as pseudo does. Then times Ed25519 (EdDSA) token verification:
@@ -73,6 +74,13 @@ def main() -> None:
     del arrow_out
     t_arrow = best_of(args.runs, lambda: engine.pseudonymise(siv_token, arrow_in))
     t_pseudo = best_of(args.runs, lambda: engine.pseudonymise(siv_token, values))
+    import pandas as pd
+    import polars as pl
+
+    series_pd = pd.Series(values, dtype="string[pyarrow]")
+    series_pl = pl.Series("pid", values)
+    t_pandas = best_of(args.runs, lambda: engine.pseudonymise(siv_token, series_pd))
+    t_polars = best_of(args.runs, lambda: engine.pseudonymise(siv_token, series_pl))
     t_pseudo_hmac = best_of(args.runs, lambda: engine.pseudonymise(hmac_token, values))
 
     import tink
@@ -106,6 +114,8 @@ def main() -> None:
     print("pseudonymise (AES-256-SIV, text out):")
     row("pseudo Engine.pseudonymise, list of str", t_pseudo)
     row("pseudo Engine.pseudonymise, Arrow in/out", t_arrow)
+    row("pseudo, pandas Series string[pyarrow]", t_pandas)
+    row("pseudo, polars Series String", t_polars)
     row("Tink DeterministicAead (per-value loop)", t_tink)
     row("pyca/cryptography AESSIV (per-value loop)", t_pyca)
     row("pseudo, not-reversible (HMAC) mode", t_pseudo_hmac)
