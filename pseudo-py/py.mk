@@ -9,7 +9,8 @@ PY_VENV ?= .venv
 PY := $(PY_VENV)/bin/python
 PY_DEPS := $(PY_VENV)/.pseudo-test-deps
 PY_BENCH_DEPS := $(PY_VENV)/.pseudo-bench-deps
-PY_TEST_REQS := "maturin>=1.9.4,<2" "pytest>=8" "mypy>=1.10" "pandas>=1.5" "cryptography>=42"
+PY_TEST_REQS := "maturin>=1.9.4,<2" "pytest>=8" "mypy>=1.10" "pandas>=1.5" "cryptography>=42" \
+	"polars>=1.0" "pyarrow>=14" "tqdm>=4.60" "pyspark>=4.0"
 PY_BENCH_REQS := "tink>=1.9" "cryptography>=42" "PyJWT[crypto]>=2.8"
 
 .PHONY: py-deps py-develop test-py demo-py bench-py

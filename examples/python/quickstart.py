@@ -97,8 +97,9 @@ except pseudo.BatchError as e:
     print("  failures:", e.failures)
 print("per item:", engine.reverse(rev_token, damaged, per_item=True))
 
+print("missing stays missing:", engine.pseudonymise(psn_token, ["Example PID 4", None]))
 try:
-    engine.pseudonymise(psn_token, ["Example PID 4", None])  # type: ignore[list-item]
+    engine.pseudonymise(psn_token, ["Example PID 4", 1005])  # type: ignore[list-item]
 except TypeError as e:
     print("wrong type:", e)
 

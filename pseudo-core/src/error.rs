@@ -268,7 +268,10 @@ impl Error {
         Error { kind, detail: Some(detail), message: message.into(), items: Vec::new() }
     }
 
-    pub(crate) fn batch(items: Vec<ItemFailure>) -> Self {
+    /// The [`ErrorKind::BatchFailed`] error of a strict batch whose `items` failed (ascending by
+    /// index). A face that runs one caller's input as several batches (chunks, missing values
+    /// left out) reports the failures at the caller's positions with it.
+    pub fn batch(items: Vec<ItemFailure>) -> Self {
         let first = items.first().map(|f| format!(" (first: item {}: {})", f.index, f.code)).unwrap_or_default();
         Error {
             kind: ErrorKind::BatchFailed,
@@ -345,5 +348,17 @@ mod tests {
             assert_eq!(ErrorKind::from_code(k.code()), Some(k));
         }
         assert_eq!(ErrorKind::from_code("nope"), None);
+    }
+
+    #[test]
+    fn batch_error_names_the_failures_and_no_value() {
+        let items = vec![
+            ItemFailure { index: 7, code: ItemCode::EmptyValue },
+            ItemFailure { index: 9, code: ItemCode::TooLong },
+        ];
+        let e = Error::batch(items.clone());
+        assert_eq!(e.kind(), ErrorKind::BatchFailed);
+        assert_eq!(e.item_failures(), &items[..]);
+        assert_eq!(e.message(), "2 item(s) of the batch failed (first: item 7: empty_value); nothing was returned");
     }
 }

@@ -1,165 +1,22 @@
-//! The engine: one `Engine.call` per batch, with the GIL released around verification and work.
+//! The engine: the GIL released around verification and every batch.
 //!
-//! Values cross into Rust once per batch: every `str` is copied into one buffer (wiped on drop,
-//! since it may hold original values), the batch runs detached from the interpreter on every
-//! core, and the results come back as one list (or a pandas Series with the input's index).
+//! A column of values (`column.rs`: list, iterable, pandas or polars Series, Arrow array) crosses
+//! into Rust in chunks, borrowed rather than copied; each chunk runs detached from the interpreter
+//! on every core, and the results come back as the same kind of column.
 
 use pseudo_core as core;
-use pseudo_core::{BatchMode, BatchOutput, EngineOptions, Limits, Operation, Timestamp};
+use pseudo_core::{EngineOptions, Limits, Operation, Timestamp};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{IntoPyDict, PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use zeroize::Zeroizing;
 
 use crate::authority::{Grant, IssuedToken};
+use crate::column::{self, Options};
 use crate::convert::{to_duration, type_name, Q};
-use crate::errors::{input_error, limit_error, IntoPyResult};
+use crate::errors::{input_error, IntoPyResult};
 use crate::keys::{Keyring, MasterKey, VerifyingKey};
 use crate::registry::Registry;
-
-/// A batch of values copied out of Python: one buffer and the end offset of every value.
-struct Batch {
-    data: Zeroizing<String>,
-    ends: Vec<usize>,
-}
-
-impl Batch {
-    fn views(&self) -> Vec<&str> {
-        let mut start = 0;
-        self.ends
-            .iter()
-            .map(|&end| {
-                let s = &self.data[start..end];
-                start = end;
-                s
-            })
-            .collect()
-    }
-}
-
-/// What to do with a non-`str` item: the error names its position and type, with a hint.
-fn wrong_item(i: usize, item: &Bound<'_, PyAny>) -> PyErr {
-    let ty = type_name(item);
-    let hint = if item.is_none() || ty == "float" || ty == "NAType" || ty == "NaTType" {
-        " (a missing value? drop or fill missing values first, e.g. series.dropna())"
-    } else if ty == "bytes" || ty == "bytearray" {
-        " (decode bytes first, e.g. value.decode(\"utf-8\"))"
-    } else if ty == "int" {
-        " (convert numbers to text first, e.g. str(value) or series.astype(str))"
-    } else {
-        ""
-    };
-    PyTypeError::new_err(format!("values[{i}] is {ty}, not str: every value must be a str{hint}"))
-}
-
-fn collect_items(py: Python<'_>, items: &Bound<'_, PyAny>, len: usize) -> PyResult<Batch> {
-    let mut data = Zeroizing::new(String::with_capacity(len * 16));
-    let mut ends = Vec::with_capacity(len);
-    let mut push = |i: usize, item: Bound<'_, PyAny>| -> PyResult<()> {
-        let s = item.cast::<PyString>().map_err(|_| wrong_item(i, &item))?;
-        let text = s.to_cow().map_err(|_| {
-            input_error(py, format!("values[{i}] is not valid Unicode text (it holds a lone surrogate)"))
-        })?;
-        data.push_str(&text);
-        ends.push(data.len());
-        Ok(())
-    };
-    if let Ok(list) = items.cast::<PyList>() {
-        for (i, item) in list.iter().enumerate() {
-            push(i, item)?;
-        }
-    } else if let Ok(tuple) = items.cast::<PyTuple>() {
-        for (i, item) in tuple.iter().enumerate() {
-            push(i, item)?;
-        }
-    } else {
-        for (i, item) in items.try_iter()?.enumerate() {
-            push(i, item?)?;
-        }
-    }
-    Ok(Batch { data, ends })
-}
-
-/// The pandas Series class, when pandas is already imported (pandas stays optional: a Series
-/// cannot exist before it is).
-fn series_class<'py>(py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let modules = py.import("sys")?.getattr("modules")?;
-    match modules.call_method1("get", ("pandas",))? {
-        m if m.is_none() => Ok(None),
-        m => Ok(Some(m.getattr("Series")?)),
-    }
-}
-
-/// The values as a batch, and the Series to mirror when the input was one.
-fn read_values<'py>(
-    py: Python<'py>,
-    values: &Bound<'py, PyAny>,
-    limits: &Limits,
-) -> PyResult<(Batch, Option<Bound<'py, PyAny>>)> {
-    if values.is_instance_of::<PyString>() || values.is_instance_of::<PyBytes>() {
-        return Err(PyTypeError::new_err(format!(
-            "values must be a list (or another iterable) of str, not a single {}; wrap it: [value]",
-            type_name(values)
-        )));
-    }
-    let series = match series_class(py)? {
-        Some(cls) if values.is_instance(&cls)? => Some(values.clone()),
-        _ => None,
-    };
-    let items = match &series {
-        Some(s) => s.call_method0("tolist")?,
-        None if values.is_instance_of::<PyList>() || values.is_instance_of::<PyTuple>() => values.clone(),
-        None => {
-            let iter = values.try_iter().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "values must be a list, another iterable of str or a pandas Series, not {}",
-                    type_name(values)
-                ))
-            })?;
-            PyList::new(py, iter.collect::<PyResult<Vec<_>>>()?)?.into_any()
-        }
-    };
-    let len = items.len()?;
-    // Refuse an oversized batch before copying it; the engine checks the same limit again.
-    if len > limits.max_items {
-        return Err(limit_error(py, format!("the batch has {len} items; the limit is {}", limits.max_items)));
-    }
-    Ok((collect_items(py, &items, len)?, series))
-}
-
-/// The batch's results as a list (`None` for failed items), or a Series like the input.
-fn results<'py>(
-    py: Python<'py>,
-    out: &BatchOutput,
-    series: Option<Bound<'py, PyAny>>,
-    per_item: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let list = if out.failures().is_empty() {
-        let (data, ends) = out.as_parts();
-        let mut start = 0;
-        PyList::new(
-            py,
-            ends.iter().map(|&end| {
-                let s = PyString::new(py, &data[start..end]);
-                start = end;
-                s
-            }),
-        )?
-    } else {
-        PyList::new(py, (0..out.len()).map(|i| out.get(i).and_then(|r| r.ok()).map(|s| PyString::new(py, s))))?
-    };
-    match series {
-        None => Ok(list.into_any()),
-        Some(s) => {
-            let kwargs = [("index", s.getattr("index")?), ("name", s.getattr("name")?)].into_py_dict(py)?;
-            if per_item {
-                // Keep `None` for failed items (a string dtype would turn it into NaN).
-                kwargs.set_item("dtype", "object")?;
-            }
-            s.get_type().call((list,), Some(&kwargs))
-        }
-    }
-}
 
 /// The token as text: a `str` or an `IssuedToken`.
 fn token_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -192,7 +49,8 @@ fn operation(py: Python<'_>, name: &str) -> PyResult<Operation> {
 /// * ``leeway``: clock skew allowed on token times (a ``timedelta``, default 30 s);
 /// * ``max_token_bytes`` (8 KiB), ``max_body_bytes`` (64 MiB, for ``handle_request``),
 ///   ``max_items`` (1,000,000 per batch), ``max_item_bytes`` (1024 UTF-8 bytes per value):
-///   past any limit the whole call is refused and nothing is processed;
+///   past any limit the whole call is refused and nothing is processed, except that
+///   ``pseudonymise`` and ``reverse`` send a larger column in chunks of ``max_items``;
 /// * ``parallel``: run large batches on every core (default ``True``);
 /// * ``registry``: a ``Registry`` to consult on every call: revoked or deleted tokens are
 ///   refused (``RevokedTokenError``), each successful call notes the token's last use, and every
@@ -206,6 +64,7 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
+    #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
         py: Python<'py>,
@@ -213,18 +72,100 @@ impl Engine {
         token: &Bound<'py, PyAny>,
         values: &Bound<'py, PyAny>,
         per_item: bool,
+        report: bool,
+        progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let token = Zeroizing::new(token_text(token)?);
-        let (batch, series) = read_values(py, values, &self.inner.options().limits)?;
-        let mode = if per_item { BatchMode::PerItem } else { BatchMode::Strict };
-        let out = py
-            .detach(|| {
-                let views = batch.views();
-                self.inner.call(op, &token, &views, mode, Timestamp::now())
-            })
-            .py_err(py)?;
-        results(py, &out, series, per_item)
+        let options = Options { per_item, progress };
+        let (out, summary) = column::transform(py, &self.inner, op, &token, values, &options)?;
+        if report {
+            Ok(PyTuple::new(py, [out, Bound::new(py, summary)?.into_any()])?.into_any())
+        } else {
+            Ok(out)
+        }
     }
+
+    /// A new frame with `columns` of `frame` (pandas or polars) transformed.
+    fn run_columns<'py>(
+        &self,
+        py: Python<'py>,
+        op: Operation,
+        token: &Bound<'py, PyAny>,
+        frame: &Bound<'py, PyAny>,
+        columns: &Bound<'py, PyAny>,
+        options: &Options<'_, 'py>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ty = frame.get_type();
+        let module = ty.module()?.to_string();
+        let polars = module.starts_with("polars") && ty.name()?.to_str()? == "DataFrame";
+        let pandas = module.starts_with("pandas") && ty.name()?.to_str()? == "DataFrame";
+        if !polars && !pandas {
+            return Err(PyTypeError::new_err(format!(
+                "frame must be a pandas or polars DataFrame, not {}; for one column use \
+                 engine.pseudonymise(token, values)",
+                type_name(frame)
+            )));
+        }
+        let names: Vec<String> = if let Ok(s) = columns.cast::<PyString>() {
+            vec![s.to_str()?.to_owned()]
+        } else {
+            let mut names = Vec::new();
+            for c in columns.try_iter().map_err(|_| {
+                PyTypeError::new_err(format!("columns must be a list of column names, not {}", type_name(columns)))
+            })? {
+                let c = c?;
+                let name = c.cast::<PyString>().map_err(|_| {
+                    PyTypeError::new_err(format!("columns must hold column names (str), not {}", type_name(&c)))
+                })?;
+                names.push(name.to_str()?.to_owned());
+            }
+            names
+        };
+        if names.is_empty() {
+            return Err(input_error(py, "columns is empty: name at least one column to transform"));
+        }
+        let present = frame.getattr("columns")?;
+        let token = Zeroizing::new(token_text(token)?);
+        let outs = PyDict::new(py);
+        for name in &names {
+            if !present.contains(name)? {
+                let mut all = Vec::new();
+                for c in present.try_iter()? {
+                    all.push(c?.str()?.to_str()?.to_owned());
+                }
+                return Err(input_error(py, format!("the frame has no column {}; it has {}", Q(name), all.join(", "))));
+            }
+            let column = frame.get_item(name)?;
+            let (out, _) = column::transform(py, &self.inner, op, &token, &column, options).map_err(|e| {
+                let msg = format!("column {}: ", Q(name));
+                prefix_error(py, e, &msg)
+            })?;
+            outs.set_item(name, out)?;
+        }
+        if pandas {
+            frame.call_method("assign", (), Some(&outs))
+        } else {
+            frame.call_method1("with_columns", (outs.values(),))
+        }
+    }
+}
+
+/// `err` with `prefix` before its message (the same exception class and attributes).
+fn prefix_error(py: Python<'_>, err: PyErr, prefix: &str) -> PyErr {
+    let value = err.value(py);
+    let with = || -> PyResult<()> {
+        let args = value.getattr("args")?;
+        let args = args.cast::<PyTuple>()?;
+        if let Ok(first) = args.get_item(0) {
+            let text = format!("{prefix}{}", first.str()?.to_str()?);
+            let mut rest: Vec<Bound<'_, PyAny>> = vec![PyString::new(py, &text).into_any()];
+            rest.extend(args.iter().skip(1));
+            value.setattr("args", PyTuple::new(py, rest)?)?;
+        }
+        Ok(())
+    };
+    let _ = with();
+    err
 }
 
 #[pymethods]
@@ -307,39 +248,86 @@ impl Engine {
     /// Pseudonymises ``values`` with a ``psn`` token (originals to level-1 pseudonyms) or a
     /// ``sec`` token (a source's level-1 pseudonyms to level-2 pseudonyms).
     ///
-    /// ``token`` is the JWT text or an ``IssuedToken``. ``values`` is a list (or any iterable)
-    /// of ``str``, or a pandas Series of ``str`` (then a Series with the same index comes back).
-    /// The results are in input order.
+    /// ``token`` is the JWT text or an ``IssuedToken``. ``values`` is one column: a list (or any
+    /// iterable) of ``str``, a pandas Series (``object``, ``string`` or Arrow strings), a polars
+    /// Series, or an Arrow string array (``pyarrow.Array``, ``ChunkedArray``, anything with
+    /// ``__arrow_c_array__`` or ``__arrow_c_stream__``, read without a copy). The result is the
+    /// same kind of column, in input order, with the same length, index and name. A DataFrame,
+    /// a mapping or a set is refused: pass one column, or use ``pseudonymise_columns``.
+    ///
+    /// A missing value (``None``, NaN, ``pd.NA``, an Arrow or polars null) stays missing: it is
+    /// never pseudonymised. Numbers are refused: turn ids into text first, without a decimal
+    /// point (``series.astype("Int64").astype("string")``).
+    ///
+    /// Any number of values: they are sent in chunks of at most ``max_items``. ``progress=True``
+    /// shows a tqdm bar; a function ``progress(done, total)`` is called after each chunk
+    /// (``total`` is ``None`` for an iterator).
     ///
     /// By default any failed item fails the whole call with ``BatchError`` (its ``failures``
-    /// name each item's index and code) and nothing is returned; with ``per_item=True`` a failed
-    /// item's result is ``None`` instead.
-    #[pyo3(signature = (token, values, *, per_item = false))]
+    /// name each item's position and code) and nothing is returned; with ``per_item=True`` a
+    /// failed item's result is missing instead. ``report=True`` returns ``(result, Report)``:
+    /// how many values were missing, transformed or failed, and why each failed.
+    #[pyo3(signature = (token, values, *, per_item = false, report = false, progress = None))]
     fn pseudonymise<'py>(
         &self,
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
         values: &Bound<'py, PyAny>,
         per_item: bool,
+        report: bool,
+        progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, Operation::Pseudonymise, token, values, per_item)
+        self.run(py, Operation::Pseudonymise, token, values, per_item, report, progress)
     }
 
     /// Reverses ``values`` with a ``rev`` token: level-1 pseudonyms back to the original values,
     /// or level-2 pseudonyms back to level-1 pseudonyms (never to the originals).
     ///
-    /// Arguments and results as for ``pseudonymise``. A pseudonym that cannot be read (bad
-    /// encoding, tampered, from another project or level) fails with the one opaque code
-    /// ``"invalid_pseudonym"``.
-    #[pyo3(signature = (token, values, *, per_item = false))]
+    /// Arguments and results as for ``pseudonymise`` (missing values stay missing). A pseudonym
+    /// that cannot be read (bad encoding, tampered, from another project or level) fails with the
+    /// one opaque code ``"invalid_pseudonym"``.
+    #[pyo3(signature = (token, values, *, per_item = false, report = false, progress = None))]
     fn reverse<'py>(
         &self,
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
         values: &Bound<'py, PyAny>,
         per_item: bool,
+        report: bool,
+        progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, Operation::Reverse, token, values, per_item)
+        self.run(py, Operation::Reverse, token, values, per_item, report, progress)
+    }
+
+    /// A new pandas or polars DataFrame with ``columns`` (a name or a list of names)
+    /// pseudonymised with ``token``; the other columns and the index are kept, ``frame`` is not
+    /// changed. Options as for ``pseudonymise``.
+    #[pyo3(signature = (token, frame, columns, *, per_item = false, progress = None))]
+    fn pseudonymise_columns<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        frame: &Bound<'py, PyAny>,
+        columns: &Bound<'py, PyAny>,
+        per_item: bool,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run_columns(py, Operation::Pseudonymise, token, frame, columns, &Options { per_item, progress })
+    }
+
+    /// A new pandas or polars DataFrame with ``columns`` reversed with a ``rev`` token; as
+    /// ``pseudonymise_columns``.
+    #[pyo3(signature = (token, frame, columns, *, per_item = false, progress = None))]
+    fn reverse_columns<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        frame: &Bound<'py, PyAny>,
+        columns: &Bound<'py, PyAny>,
+        per_item: bool,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run_columns(py, Operation::Reverse, token, frame, columns, &Options { per_item, progress })
     }
 
     /// Verifies ``token`` for ``operation`` (``"pseudonymise"`` or ``"reverse"``) without running
@@ -412,7 +400,8 @@ impl Engine {
         &self.inner.options().validation.audience
     }
 
-    /// Most items in one batch.
+    /// Most items in one batch (a wire request); a Python call of any size is sent in chunks
+    /// of at most this many.
     #[getter]
     fn max_items(&self) -> usize {
         self.inner.options().limits.max_items

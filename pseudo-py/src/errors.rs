@@ -214,15 +214,6 @@ pub(crate) fn input_error(py: Python<'_>, message: impl AsRef<str>) -> PyErr {
     build().unwrap_or_else(|e| e)
 }
 
-/// A `LimitExceededError` raised by the binding itself (before copying an oversized batch).
-pub(crate) fn limit_error(py: Python<'_>, message: impl AsRef<str>) -> PyErr {
-    let build = || -> PyResult<PyErr> {
-        let e = exceptions(py)?;
-        Ok(PyErr::from_value(raise(py, &e.limit, message.as_ref(), ErrorKind::LimitExceeded.code())?))
-    };
-    build().unwrap_or_else(|e| e)
-}
-
 /// An `InvalidKeyError` raised by the binding itself.
 pub(crate) fn key_error(py: Python<'_>, message: impl AsRef<str>) -> PyErr {
     let build = || -> PyResult<PyErr> {

@@ -3,7 +3,9 @@
 //! Only the core's public API is used; no cryptography or token logic lives here. Every call
 //! that verifies a token or works through a batch releases the GIL.
 
+mod arrow;
 mod authority;
+mod column;
 mod convert;
 mod engine;
 mod errors;
@@ -33,6 +35,8 @@ fn _pseudo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<authority::Grant>()?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<errors::ItemFailure>()?;
+    m.add_class::<column::Report>()?;
+    m.add_class::<arrow::ArrowArray>()?;
     m.add_class::<registry::Principal>()?;
     m.add_class::<registry::Registry>()?;
     m.add_class::<registry::NewAccessToken>()?;

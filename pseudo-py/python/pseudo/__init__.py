@@ -6,8 +6,9 @@ Two roles live in one library:
   (``psn`` to pseudonymise, ``sec`` for secondary pseudonymisation, ``rev`` to reverse) that
   carry a project's configuration (:class:`ProjectConfig`). It never sees data;
 * an :class:`Engine` holds the master keys (:class:`Keyring`) and the authority's
-  :class:`VerifyingKey`. Given a token and a batch of values (a list, any iterable of ``str``
-  or a pandas Series) it verifies the token and pseudonymises or reverses the batch::
+  :class:`VerifyingKey`. Given a token and one column of values (a list, any iterable of
+  ``str``, a pandas or polars Series, an Arrow array) it verifies the token and pseudonymises
+  or reverses them, returning the same kind of column; missing values stay missing::
 
     import uuid
     import pseudo
@@ -22,6 +23,9 @@ Two roles live in one library:
     token = authority.issue_pseudonymise(project="cohort-2026", organisation=uuid.uuid4(),
                                          config=config, subject="alice", request="req-1")
     engine.pseudonymise(token, ["Example PID 1", "Example PID 2"])
+    df = engine.pseudonymise_columns(token, df, ["patient_id"])   # pandas or polars
+
+:mod:`pseudo.spark` does the same on the executors of a PySpark DataFrame.
 
 The authority's :class:`Registry` (a SQLite file or in memory) keeps projects, requests,
 collaborators, the issuing policy, records of issued tokens, access tokens and the audit log.
@@ -48,6 +52,7 @@ copies held by this library's objects are wiped when those objects are freed.
 
 from pseudo._pseudo import (
     AccessTokenRecord,
+    ArrowArray,
     AuditEvent,
     AuthenticationError,
     Authority,
@@ -79,6 +84,7 @@ from pseudo._pseudo import (
     PseudoError,
     RecordList,
     Registry,
+    Report,
     Request,
     RequestEvent,
     RetentionEndedError,
@@ -98,6 +104,7 @@ from pseudo._pseudo import (
 
 __all__ = [
     "AccessTokenRecord",
+    "ArrowArray",
     "AuditEvent",
     "AuthenticationError",
     "Authority",
@@ -129,6 +136,7 @@ __all__ = [
     "PseudoError",
     "RecordList",
     "Registry",
+    "Report",
     "Request",
     "RequestEvent",
     "RetentionEndedError",

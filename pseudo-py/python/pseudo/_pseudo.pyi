@@ -3,7 +3,7 @@
 import datetime
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Iterator, Sequence
 from typing import Any, Generic, Literal, NoReturn, Protocol, TypeVar, final, overload
 
@@ -21,6 +21,8 @@ __all__ = [
     "Grant",
     "Engine",
     "ItemFailure",
+    "Report",
+    "ArrowArray",
     "Principal",
     "Registry",
     "NewAccessToken",
@@ -72,7 +74,25 @@ class _SeriesLike(Protocol):
     def tolist(self) -> list[Any]: ...
     def reindex(self, *args: Any, **kwargs: Any) -> Any: ...
 
-_S = TypeVar("_S", bound=_SeriesLike)
+class _PolarsSeriesLike(Protocol):
+    """A polars Series (polars stays optional)."""
+
+    def to_list(self) -> list[Any]: ...
+
+class _ArrowArrayLike(Protocol):
+    """An Arrow array through the PyCapsule interface (pyarrow.Array, nanoarrow, arro3…)."""
+
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+
+class _ArrowStreamLike(Protocol):
+    """An Arrow stream through the PyCapsule interface (pyarrow.ChunkedArray…)."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+_S = TypeVar("_S", bound=_SeriesLike | _PolarsSeriesLike | _ArrowArrayLike | _ArrowStreamLike)
+_F = TypeVar("_F")
+# progress=True: a tqdm bar; a function: called with (done, total) after each chunk.
+_Progress = bool | Callable[[int, int | None], object] | None
 
 @final
 class MasterKey:
@@ -281,23 +301,91 @@ class Engine:
         registry: Registry | None = None,
     ) -> Engine: ...
     @overload
-    def pseudonymise(self, token: str | IssuedToken, values: _S, *, per_item: bool = False) -> _S: ...
+    def pseudonymise(
+        self,
+        token: str | IssuedToken,
+        values: _S,
+        *,
+        per_item: bool = False,
+        report: Literal[False] = False,
+        progress: _Progress = None,
+    ) -> _S: ...
     @overload
     def pseudonymise(
-        self, token: str | IssuedToken, values: Iterable[str], *, per_item: Literal[False] = False
-    ) -> list[str]: ...
-    @overload
-    def pseudonymise(
-        self, token: str | IssuedToken, values: Iterable[str], *, per_item: Literal[True]
+        self,
+        token: str | IssuedToken,
+        values: Iterable[str | None],
+        *,
+        per_item: bool = False,
+        report: Literal[False] = False,
+        progress: _Progress = None,
     ) -> list[str | None]: ...
     @overload
-    def reverse(self, token: str | IssuedToken, values: _S, *, per_item: bool = False) -> _S: ...
+    def pseudonymise(
+        self, token: str | IssuedToken, values: _S, *, per_item: bool = False, report: Literal[True], progress: _Progress = None
+    ) -> tuple[_S, Report]: ...
+    @overload
+    def pseudonymise(
+        self,
+        token: str | IssuedToken,
+        values: Iterable[str | None],
+        *,
+        per_item: bool = False,
+        report: Literal[True],
+        progress: _Progress = None,
+    ) -> tuple[list[str | None], Report]: ...
+    def pseudonymise_columns(
+        self,
+        token: str | IssuedToken,
+        frame: _F,
+        columns: str | Iterable[str],
+        *,
+        per_item: bool = False,
+        progress: _Progress = None,
+    ) -> _F: ...
     @overload
     def reverse(
-        self, token: str | IssuedToken, values: Iterable[str], *, per_item: Literal[False] = False
-    ) -> list[str]: ...
+        self,
+        token: str | IssuedToken,
+        values: _S,
+        *,
+        per_item: bool = False,
+        report: Literal[False] = False,
+        progress: _Progress = None,
+    ) -> _S: ...
     @overload
-    def reverse(self, token: str | IssuedToken, values: Iterable[str], *, per_item: Literal[True]) -> list[str | None]: ...
+    def reverse(
+        self,
+        token: str | IssuedToken,
+        values: Iterable[str | None],
+        *,
+        per_item: bool = False,
+        report: Literal[False] = False,
+        progress: _Progress = None,
+    ) -> list[str | None]: ...
+    @overload
+    def reverse(
+        self, token: str | IssuedToken, values: _S, *, per_item: bool = False, report: Literal[True], progress: _Progress = None
+    ) -> tuple[_S, Report]: ...
+    @overload
+    def reverse(
+        self,
+        token: str | IssuedToken,
+        values: Iterable[str | None],
+        *,
+        per_item: bool = False,
+        report: Literal[True],
+        progress: _Progress = None,
+    ) -> tuple[list[str | None], Report]: ...
+    def reverse_columns(
+        self,
+        token: str | IssuedToken,
+        frame: _F,
+        columns: str | Iterable[str],
+        *,
+        per_item: bool = False,
+        progress: _Progress = None,
+    ) -> _F: ...
     def verify(
         self, token: str | IssuedToken, *, operation: Literal["pseudonymise", "reverse"] = "pseudonymise"
     ) -> Grant: ...
@@ -329,6 +417,22 @@ class ItemFailure:
     def code(self) -> Literal["empty_value", "too_long", "invalid_pseudonym"]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+@final
+class Report:
+    @property
+    def items(self) -> int: ...
+    @property
+    def nulls(self) -> int: ...
+    @property
+    def transformed(self) -> int: ...
+    @property
+    def failures(self) -> list[ItemFailure]: ...
+
+@final
+class ArrowArray:
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+    def __len__(self) -> int: ...
 
 @final
 class Principal:
