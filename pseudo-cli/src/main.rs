@@ -337,7 +337,12 @@ fn init(dir: &Path) -> Result<u8> {
 fn serve(dir: &Path, a: ServeArgs) -> Result<u8> {
     let opened = data::open(dir)?;
     let timeout = parse::lifetime(&a.timeout)?;
-    let config = ServerConfig { max_in_flight: a.max_in_flight, request_timeout: timeout, ..ServerConfig::default() };
+    let config = ServerConfig {
+        max_in_flight: a.max_in_flight,
+        request_timeout: timeout,
+        secure_cookies: a.tls_cert.is_some(),
+        ..ServerConfig::default()
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PSEUDO_LOG")
