@@ -99,7 +99,7 @@ async fn every_page_has_the_security_headers_and_the_cookies_their_attributes() 
     assert_eq!(h[header::CACHE_CONTROL], "no-store");
     assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
-    assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(h[header::REFERRER_POLICY], "same-origin");
     // No inline script or style on any page: the one script is a file.
     assert!(page.body.contains("<script src=\"/static/portal.js\" defer></script>"));
     assert!(!page.body.contains("<script>") && !page.body.contains("style="));

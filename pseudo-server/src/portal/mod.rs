@@ -12,7 +12,7 @@
 //!   sign-in form carries a pre-session token bound to a short-lived cookie; a POST whose `Origin`
 //!   is not this server is refused too;
 //! * every response has a strict [`CSP`], `no-store` caching, `nosniff`, `DENY` framing and no
-//!   referrer; the only script is [`SCRIPT_PATH`] (the copy button);
+//!   referrer to other sites; the only script is [`SCRIPT_PATH`] (the copy button);
 //! * a secret (an operation token or an access token's secret) is rendered once, on the page
 //!   answering the POST that made it, and never again.
 
@@ -322,7 +322,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     r
 }
