@@ -869,3 +869,48 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(STYLE_PATH, get(style))
         .layer(middleware::from_fn(security_headers))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_wipes_and_never_prints_its_values() {
+        let form = Form(vec![("token".into(), "pseudo_pat_secret".into()), (CSRF_FIELD.into(), "abc".into())]);
+        let shown = format!("{form:?}");
+        assert!(shown.contains("token") && !shown.contains("pseudo_pat_secret") && !shown.contains("abc"));
+        assert_eq!(form.text("token"), "pseudo_pat_secret");
+        assert_eq!(form.opt("missing"), None);
+    }
+
+    #[test]
+    fn sessions_print_no_id_and_cookies_are_read_by_exact_name() {
+        let sessions = Sessions::new(Duration::from_secs(60), false);
+        let me = Principal { id: "bob".into(), organisation: OrgId::nil(), role: Role::User };
+        let id = sessions.open("at_1".into(), me).unwrap();
+        assert_eq!(id.len(), 64);
+        assert!(!format!("{sessions:?}").contains(&id));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("x{SESSION_COOKIE}=no; {SESSION_COOKIE}={id}")).unwrap(),
+        );
+        let (access, who, csrf) = sessions.find(&h).unwrap();
+        assert_eq!((access.as_str(), who.id.as_str(), csrf.len()), ("at_1", "bob", 64));
+        assert_ne!(csrf, id);
+        sessions.close(&h);
+        assert!(sessions.find(&h).is_none());
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(seg("cohort-2026_a.b~c"), "cohort-2026_a.b~c");
+        assert_eq!(seg("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
+    }
+
+    #[test]
+    fn csrf_tokens_compare_whole_and_never_empty() {
+        assert!(same_secret("abcd", "abcd"));
+        assert!(!same_secret("abcd", "abce") && !same_secret("abc", "abcd") && !same_secret("", ""));
+    }
+}
