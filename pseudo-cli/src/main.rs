@@ -49,8 +49,9 @@ enum Command {
     /// Make a data folder: keyring (mode 0600), signing key, registry.db and a first administrator
     /// access token, printed once on stdout.
     Init,
-    /// Run the INCERT API (POST /api/request-psn, /api/request-psn-rev), the REST API (/api/v1)
-    /// and /healthz, /readyz, /metrics. Stops gracefully on SIGTERM or Ctrl-C.
+    /// Run the INCERT API (POST /api/request-psn, /api/request-psn-rev), the REST API (/api/v1),
+    /// the portal (web pages at /) and /healthz, /readyz, /metrics. Stops gracefully on SIGTERM or
+    /// Ctrl-C.
     Serve(ServeArgs),
     /// Create, list and show projects; add collaborators.
     #[command(subcommand)]
