@@ -265,3 +265,57 @@ async fn a_session_ends_on_sign_out_on_expiry_and_when_its_token_is_revoked() {
     assert!(r.body.contains("revoked"));
     assert!(!set_cookies(&r.headers).concat().contains(SESSION_COOKIE));
 }
+
+/// POSTs a form with the CSRF token of the page at `page`; returns the answer.
+async fn submit(app: &Router, cookie: &str, page: &str, action: &str, fields: &[(&str, &str)]) -> Answer {
+    let csrf = csrf_on(&send(app, Method::GET, page, cookie, None).await.body);
+    let mut all = fields.to_vec();
+    all.push((CSRF_FIELD, &csrf));
+    send(app, Method::POST, action, cookie, Some(&all)).await
+}
+
+/// Creates a project, requests a token for it and approves the request; returns the request's page.
+async fn approved_request(app: &Router, admin: &str, id: &str, method: &str) -> String {
+    let create = [("id", id), ("method", method), ("days", "30"), ("treatment", "same"), ("action", "create")];
+    assert_eq!(submit(app, admin, "/projects", "/projects", &create).await.status, StatusCode::SEE_OTHER);
+    let project = format!("/projects/{id}");
+    let r = submit(app, admin, &project, &format!("{project}/requests"), &[("dataset", "d")]).await;
+    let request = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let r = submit(app, admin, &request, &format!("{request}/decision"), &[("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    request
+}
+
+#[tokio::test]
+async fn reverse_and_secondary_tokens_follow_the_registrys_rules() {
+    let f = fixture(ServerConfig::default());
+    let admin = sign_in(&f.app, &f.admin).await;
+
+    // Reversible, and the owner organisation may reverse: a rev token, with the reverse endpoint.
+    let request = approved_request(&f.app, &admin, "source", "reversible").await;
+    let page = send(&f.app, Method::GET, &request, &admin, None).await;
+    assert!(!page.body.contains("id=\"no-reverse\""));
+    let fields = [("name", "undo"), ("type", "rev"), ("expires", "1d")];
+    let once = submit(&f.app, &admin, &request, &format!("{request}/tokens"), &fields).await;
+    assert_eq!(once.status, StatusCode::CREATED, "{}", once.body);
+    assert!(once.body.contains("/api/request-psn-rev -H"));
+
+    // A secondary project re-pseudonymising the source's level-1 pseudonyms.
+    let study = approved_request(&f.app, &admin, "study", "not_reversible").await;
+    let fields = [("name", "level2"), ("type", "sec"), ("source_project", "source")];
+    let once = submit(&f.app, &admin, &study, &format!("{study}/tokens"), &fields).await;
+    assert_eq!(once.status, StatusCode::CREATED, "{}", once.body);
+    assert!(once.body.contains("<dd id=\"token-type\">sec</dd>"));
+    let fields = [("name", "bad"), ("type", "sec"), ("source_project", "nowhere")];
+    let refused = submit(&f.app, &admin, &study, &format!("{study}/tokens"), &fields).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("no source project nowhere"));
+
+    // Not reversible: the page says why there is no reverse token, and a posted one is refused.
+    let page = send(&f.app, Method::GET, &study, &admin, None).await;
+    assert!(page.body.contains("reverse tokens exist only for reversible projects"));
+    let fields = [("name", "undo"), ("type", "rev")];
+    let refused = submit(&f.app, &admin, &study, &format!("{study}/tokens"), &fields).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("reverse tokens exist only for reversible projects"));
+}
