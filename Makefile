@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 # Both start with `setup` (idempotent, quick once done), so they work on a fresh machine.
 demo: setup demo-rust demo-ffi demo-py demo-server
 
-test: setup lint test-rust test-features test-spec test-ffi test-install test-py test-wheel test-server test-postgres
+test: setup lint test-rust test-features test-spec test-ffi test-install test-py test-wheel test-server test-postgres test-portal
 
 setup:
 	bash .ci/setup
@@ -65,3 +65,4 @@ vectors:
 -include pseudo-py/wheel.mk
 -include pseudo-server/server.mk
 -include postgres.mk
+-include pseudo-server/portal.mk

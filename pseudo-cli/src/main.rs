@@ -55,8 +55,9 @@ enum Command {
     /// access token, printed once on stdout. With --registry postgres://..., the registry's schema
     /// is made in that database instead and its URL (without password) is kept in the settings.
     Init,
-    /// Run the INCERT API (POST /api/request-psn, /api/request-psn-rev), the REST API (/api/v1)
-    /// and /healthz, /readyz, /metrics. Stops gracefully on SIGTERM or Ctrl-C.
+    /// Run the INCERT API (POST /api/request-psn, /api/request-psn-rev), the REST API (/api/v1),
+    /// the portal (web pages at /) and /healthz, /readyz, /metrics. Stops gracefully on SIGTERM or
+    /// Ctrl-C.
     Serve(ServeArgs),
     /// Create, list and show projects; add collaborators.
     #[command(subcommand)]
@@ -391,7 +392,12 @@ fn copy_registry(dir: &Path, to: &str) -> Result<u8> {
 
 fn serve(opened: Opened, a: ServeArgs) -> Result<u8> {
     let timeout = parse::lifetime(&a.timeout)?;
-    let config = ServerConfig { max_in_flight: a.max_in_flight, request_timeout: timeout, ..ServerConfig::default() };
+    let config = ServerConfig {
+        max_in_flight: a.max_in_flight,
+        request_timeout: timeout,
+        secure_cookies: a.tls_cert.is_some(),
+        ..ServerConfig::default()
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PSEUDO_LOG")

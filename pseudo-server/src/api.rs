@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::incert::{content_length, read_body, ReadError};
+use crate::ops::{admin_only, hidden, sees_project};
 use crate::{http_error, ops, parse, to_response, AppState};
 
 /// Where the OpenAPI document is served.
@@ -46,10 +47,6 @@ fn fail(e: &Error) -> Response {
     to_response(error_for(e))
 }
 
-fn invalid(msg: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidInput, msg)
-}
-
 /// The bearer access token of a request.
 fn bearer(h: &HeaderMap) -> Result<String> {
     let missing =
@@ -63,12 +60,7 @@ fn bearer(h: &HeaderMap) -> Result<String> {
 }
 
 fn principal_of(s: &AppState, rec: &AccessTokenRecord) -> Principal {
-    let role = match rec.kind {
-        AccessKind::Service => Role::ServiceAccount,
-        AccessKind::Personal if s.0.services.admins.contains(&rec.principal) => Role::Admin,
-        AccessKind::Personal => Role::User,
-    };
-    Principal { id: rec.principal.clone(), organisation: rec.organisation, role }
+    ops::principal_of(&s.0.services.admins, rec)
 }
 
 /// Authenticates the caller and runs `f` on a blocking thread (the registry is synchronous).
@@ -215,39 +207,14 @@ fn created(v: Value) -> Result<(StatusCode, Value)> {
     Ok((StatusCode::CREATED, v))
 }
 
-fn admin_only(actor: &Principal) -> Result<()> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(Error::with_detail(ErrorKind::PermissionDenied, Detail::NotAdmin, "only an administrator may do this"))
-    }
-}
-
 fn project_id(id: &str) -> Result<ProjectId> {
     ProjectId::new(id)
-}
-
-/// Projects a non-administrator may see: their organisation owns or collaborates on them.
-fn sees_project(actor: &Principal, p: &Project) -> bool {
-    actor.role == Role::Admin || p.owner == actor.organisation || p.collaborator(&actor.organisation).is_some()
-}
-
-fn hidden(what: Detail) -> Error {
-    Error::with_detail(ErrorKind::NotFound, what, "no such record")
 }
 
 // ---- handlers ------------------------------------------------------------------------------
 
 async fn me(State(s): State<AppState>, h: HeaderMap) -> Response {
-    act(s, &h, |_, a, _| {
-        let role = match a.role {
-            Role::Admin => "admin",
-            Role::User => "user",
-            Role::ServiceAccount => "service",
-        };
-        ok(json!({"id": a.id, "organisation": a.organisation, "role": role}))
-    })
-    .await
+    act(s, &h, |_, a, _| ok(json!({"id": a.id, "organisation": a.organisation, "role": ops::role_name(a.role)}))).await
 }
 
 async fn list_projects(State(s): State<AppState>, h: HeaderMap) -> Response {
@@ -357,13 +324,8 @@ async fn list_requests(State(s): State<AppState>, Path(id): Path<String>, h: Hea
         if !sees_project(a, &p) {
             return Err(hidden(Detail::UnknownProject));
         }
-        let list: Vec<Value> = s
-            .registry()
-            .requests(&p.id)?
-            .iter()
-            .filter(|r| a.role == Role::Admin || r.organisation == a.organisation)
-            .map(request_view)
-            .collect();
+        let list: Vec<Value> =
+            s.registry().requests(&p.id)?.iter().filter(|r| ops::sees_request(a, r)).map(request_view).collect();
         ok(json!({ "requests": list }))
     })
     .await
@@ -387,11 +349,7 @@ async fn submit_request(State(s): State<AppState>, Path(id): Path<String>, req: 
 }
 
 fn visible_request(s: &AppState, a: &Principal, id: &str) -> Result<PortalRequest> {
-    let r = s.registry().request(id)?;
-    if a.role != Role::Admin && r.organisation != a.organisation {
-        return Err(hidden(Detail::UnknownRequest));
-    }
-    Ok(r)
+    ops::visible_request(s.registry(), a, id)
 }
 
 async fn show_request(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
@@ -452,12 +410,7 @@ async fn issue_token(State(s): State<AppState>, Path(id): Path<String>, req: Req
         Err(r) => return r,
     };
     act(s, &h, move |s, a, now| {
-        let source = match (b.source_project, b.source_org) {
-            (None, None) => None,
-            (Some(p), Some(o)) => Some((project_id(&p)?, o)),
-            (Some(p), None) => Some((project_id(&p)?, a.organisation)),
-            (None, Some(_)) => return Err(invalid("source_org goes with source_project")),
-        };
+        let source = ops::issue_source(b.source_project.as_deref(), b.source_org, a.organisation)?;
         let kind = issue_kind(&b.token_type, source)?;
         let lifetime = b.expires.as_deref().map(parse::lifetime).transpose()?.unwrap_or(DEFAULT_LIFETIME);
         let issued = s.registry().issue_token(&s.0.services.authority, a, &id, kind, &b.name, lifetime, now)?;
@@ -468,22 +421,13 @@ async fn issue_token(State(s): State<AppState>, Path(id): Path<String>, req: Req
 }
 
 fn visible_token(s: &AppState, a: &Principal, jti: &str) -> Result<TokenRecord> {
-    let t = s.registry().token(jti)?;
-    if a.role != Role::Admin && t.holder != a.id {
-        return Err(hidden(Detail::UnknownToken));
-    }
-    Ok(t)
+    ops::visible_token(s.registry(), a, jti)
 }
 
 async fn list_tokens(State(s): State<AppState>, h: HeaderMap) -> Response {
     act(s, &h, |s, a, _| {
-        let list: Vec<Value> = s
-            .registry()
-            .tokens()?
-            .iter()
-            .filter(|t| a.role == Role::Admin || t.holder == a.id)
-            .map(token_view)
-            .collect();
+        let list: Vec<Value> =
+            s.registry().tokens()?.iter().filter(|t| ops::sees_token(a, t)).map(token_view).collect();
         ok(json!({ "tokens": list }))
     })
     .await
@@ -519,22 +463,13 @@ async fn delete_token(State(s): State<AppState>, Path(jti): Path<String>, h: Hea
 }
 
 fn visible_access(s: &AppState, a: &Principal, id: &str) -> Result<AccessTokenRecord> {
-    let t = s.registry().access_token(id)?;
-    if a.role != Role::Admin && t.principal != a.id && t.created_by != a.id {
-        return Err(hidden(Detail::UnknownAccessToken));
-    }
-    Ok(t)
+    ops::visible_access(s.registry(), a, id)
 }
 
 async fn list_access(State(s): State<AppState>, h: HeaderMap) -> Response {
     act(s, &h, |s, a, _| {
-        let list: Vec<Value> = s
-            .registry()
-            .access_tokens()?
-            .iter()
-            .filter(|t| a.role == Role::Admin || t.principal == a.id || t.created_by == a.id)
-            .map(access_view)
-            .collect();
+        let list: Vec<Value> =
+            s.registry().access_tokens()?.iter().filter(|t| ops::sees_access(a, t)).map(access_view).collect();
         ok(json!({ "access_tokens": list }))
     })
     .await

@@ -32,6 +32,7 @@ mod incert;
 pub mod metrics;
 pub mod ops;
 pub mod parse;
+pub mod portal;
 pub mod serve;
 
 use std::collections::HashSet;
@@ -64,11 +65,22 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// `Retry-After` of an `overloaded` 503, in seconds. Default 1.
     pub retry_after_secs: u32,
+    /// How long a portal session lasts after sign-in (it ends sooner when its access token is
+    /// revoked or expires, or on sign-out). Default 8 hours.
+    pub session_lifetime: Duration,
+    /// Marks the portal's cookies `Secure` (set when serving over TLS). Default false.
+    pub secure_cookies: bool,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_in_flight: 64, request_timeout: Duration::from_secs(60), retry_after_secs: 1 }
+        ServerConfig {
+            max_in_flight: 64,
+            request_timeout: Duration::from_secs(60),
+            retry_after_secs: 1,
+            session_lifetime: Duration::from_secs(8 * 3600),
+            secure_cookies: false,
+        }
     }
 }
 
@@ -105,6 +117,7 @@ struct Shared {
     services: Services,
     config: ServerConfig,
     slots: Arc<Semaphore>,
+    portal: portal::Sessions,
 }
 
 /// The router's state.
@@ -167,7 +180,8 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// The route pattern as a `'static` label for metrics (`other` for unknown paths).
 fn route_label(path: Option<&MatchedPath>) -> &'static str {
-    path.and_then(|p| ROUTES.iter().find(|(_, r)| *r == p.as_str()).map(|(_, r)| *r)).unwrap_or("other")
+    path.and_then(|p| ROUTES.iter().chain(portal::ROUTES).find(|(_, r)| *r == p.as_str()).map(|(_, r)| *r))
+        .unwrap_or("other")
 }
 
 /// A [`WireResponse`] as an axum response.
@@ -257,14 +271,17 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     response
 }
 
-/// The server's `Router`: the INCERT endpoints, the REST API, health, readiness and metrics.
+/// The server's `Router`: the INCERT endpoints, the REST API, the portal ([`portal`]), health,
+/// readiness and metrics.
 pub fn router(services: Services, config: ServerConfig) -> Router {
     let slots = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
-    let state = AppState(Arc::new(Shared { services, config, slots }));
+    let portal = portal::Sessions::new(config.session_lifetime, config.secure_cookies);
+    let state = AppState(Arc::new(Shared { services, config, slots, portal }));
     let limited = Router::new()
         .route(PATH_PSEUDONYMISE, post(incert::pseudonymise))
         .route(PATH_REVERSE, post(incert::reverse))
         .merge(api::routes())
+        .merge(portal::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), limit));
     Router::new()
         .route("/healthz", get(healthz))

@@ -50,6 +50,14 @@ pub(crate) fn add(start: Timestamp, years: u32, months: u32, days: u32) -> Optio
     Some(Timestamp::from_unix(day2.checked_mul(SECONDS_PER_DAY)?.checked_add(tod)?))
 }
 
+/// An instant as `YYYY-MM-DD HH:MM UTC`, for people (a portal page, a listing).
+pub fn utc_date(t: Timestamp) -> String {
+    let secs = t.unix();
+    let (y, m, d) = civil_from_days(secs.div_euclid(SECONDS_PER_DAY));
+    let tod = secs.rem_euclid(SECONDS_PER_DAY);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", tod / 3600, tod % 3600 / 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +70,7 @@ mod tests {
         }
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(utc_date(Timestamp::from_unix(20_454 * SECONDS_PER_DAY + 3660)), "2026-01-01 01:01 UTC");
     }
 
     #[test]

@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 
 use buffer::WriteBuffer;
 pub use copy::{copy_store, CopySummary};
+pub use calendar::utc_date;
 pub use memory::MemoryStore;
 pub use model::{
     AccessKind, AccessTokenRecord, Collaborator, Principal, Project, Request, RequestEvent, RequestStatus, Retention,
@@ -279,6 +280,25 @@ fn lifetime_end(now: Timestamp, lifetime: Duration) -> Result<Timestamp> {
     Ok(now.saturating_add(lifetime))
 }
 
+impl Retention {
+    /// The instant a project created at `start` with this period ends (the retention end it will
+    /// carry for ever), or the registry's reason the period is refused: at least one day, at most
+    /// 200 years. A form can show the end before the project is created.
+    pub fn end_from(self, start: Timestamp) -> Result<Timestamp> {
+        let now = start.checked_clock()?;
+        if self.years == 0 && self.months == 0 && self.days == 0 {
+            return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at least one day"));
+        }
+        let too_long = || Error::new(ErrorKind::InvalidInput, "a retention period is at most 200 years");
+        let end = calendar::add(now, self.years.min(10_000), self.months.min(120_000), self.days.min(3_650_000))
+            .ok_or_else(too_long)?;
+        if end.day() - now.day() > crate::keys::MAX_RETENTION_DAYS {
+            return Err(too_long());
+        }
+        Ok(end)
+    }
+}
+
 impl Registry {
     /// A registry on `store`.
     ///
@@ -344,16 +364,7 @@ impl Registry {
         if actor.role == Role::ServiceAccount {
             return Err(denied(Detail::ServiceAccount, "service accounts cannot create projects"));
         }
-        let r = p.retention;
-        if r.years == 0 && r.months == 0 && r.days == 0 {
-            return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at least one day"));
-        }
-        let too_long = || Error::new(ErrorKind::InvalidInput, "a retention period is at most 200 years");
-        let end = calendar::add(now, r.years.min(10_000), r.months.min(120_000), r.days.min(3_650_000))
-            .ok_or_else(too_long)?;
-        if end.day() - now.day() > crate::keys::MAX_RETENTION_DAYS {
-            return Err(Error::new(ErrorKind::InvalidInput, "a retention period is at most 200 years"));
-        }
+        let end = p.retention.end_from(now)?;
         let project = Project {
             id: p.id,
             owner: actor.organisation,
