@@ -33,7 +33,7 @@ for _ in $(seq 100); do
 done
 HOST=$(grep -o 'listening on http://[0-9.:]*' "$WORK/serve.log" | sed 's#.*http://##')
 echo "listening on $HOST"
-echo "portal: http://$HOST/ (sign in with the first administrator access token: $(cat "$WORK/admin-token"))"
+echo "portal: http://$HOST/ answers $(curl -s -o /dev/null -w '%{http_code}' "http://$HOST/signin") on its sign-in page (this demo's server stops at its end; see the last line)"
 
 step "curl: pseudonymise (JSON, then CSV)"
 OUT=$(curl -s -X POST "http://$HOST/api/request-psn" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"data": ["Example PID 1", "Example PID 2"]}')
@@ -57,3 +57,6 @@ kill -TERM "$SERVER"
 wait "$SERVER"
 SERVER=
 tail -n 2 "$WORK/serve.log"
+echo
+echo "To use the portal yourself: pseudo init (prints the first administrator access token), then"
+echo "pseudo serve, open http://127.0.0.1:8080/ and sign in with that token."

@@ -83,8 +83,9 @@ enum RegistryCmd {
     /// access tokens, audit log) into an empty PostgreSQL registry, making its schema. Stop the
     /// server first. Then run every node with --registry (or "registry" in pseudo.json).
     Copy {
-        /// The PostgreSQL registry to fill: postgres://user:password@host:port/db.
-        #[arg(long, value_name = "URL")]
+        /// The PostgreSQL registry to fill: postgres://user:password@host:port/db (better in
+        /// PSEUDO_REGISTRY_TO: a command line is visible to every user of the machine).
+        #[arg(long, env = "PSEUDO_REGISTRY_TO", value_name = "URL", hide_env_values = true)]
         to: String,
     },
 }
@@ -106,6 +107,10 @@ struct ServeArgs {
     /// Longest time a request may take (s, h, d): past it, 503.
     #[arg(long, default_value = "60s")]
     timeout: String,
+    /// Mark the portal's cookies Secure without --tls-cert: for a server behind a proxy that
+    /// terminates TLS (with --tls-cert they always are).
+    #[arg(long)]
+    secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -395,7 +400,7 @@ fn serve(opened: Opened, a: ServeArgs) -> Result<u8> {
     let config = ServerConfig {
         max_in_flight: a.max_in_flight,
         request_timeout: timeout,
-        secure_cookies: a.tls_cert.is_some(),
+        secure_cookies: a.tls_cert.is_some() || a.secure_cookies,
         ..ServerConfig::default()
     };
     tracing_subscriber::fmt()

@@ -231,6 +231,22 @@ fn a_sqlite_registry_is_copied_into_postgres() {
     // A second copy into the same database is refused: copies never merge.
     let again = pseudo(&d, &["registry", "copy", "--to", &url]);
     assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds records"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // Nor does `init` join a registry that holds records (it would bring keys of its own): the
+    // refusal comes before any key is written.
+    let other = d.parent().unwrap().join("other-node");
+    let joined = pseudo(&other, &["init", "--registry", &url]);
+    assert!(!joined.status.success());
+    assert!(
+        String::from_utf8_lossy(&joined.stderr).contains("already holds records"),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    assert!(!other.join("keyring").exists() && !other.join("pseudo.json").exists());
     // The node on PostgreSQL sees the same records and honours the copied revocation.
     let listed_pg: Value = serde_json::from_str(&ok(&d, &["--registry", &url, "token", "list"])).unwrap();
     let after: Value = serde_json::from_str(&ok(&d, &["token", "list"])).unwrap();

@@ -238,7 +238,7 @@ details! {
     NoPostgres => "no_postgres", "this build has no PostgreSQL registry (feature `postgres`)";
     NoTls => "no_tls", "this build has no TLS to PostgreSQL (feature `postgres-tls`)";
     BadCa => "bad_ca", "the registry's CA certificate is not valid PEM";
-    NotEmpty => "not_empty", "`registry copy`: the destination registry already holds records";
+    NotEmpty => "not_empty", "`registry copy` or `init --registry`: the registry already holds records";
 }
 
 impl fmt::Display for Detail {

@@ -450,15 +450,9 @@ fn sqlite_survives_sigkill_mid_stream() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Two registries on one SQLite file stand for two processes (separate connections, separate
+/// Two registries on one database stand for two processes (separate connections, separate
 /// in-process locks): concurrent decisions and collaborator changes lose nothing.
-#[test]
-fn two_processes_on_one_sqlite_file() {
-    let dir = std::env::temp_dir().join(format!("pseudo-2proc-{}-{}", std::process::id(), now_s()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("registry.db");
-    let a = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
-    let b = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+fn two_processes_lose_nothing(a: Arc<Registry>, b: Arc<Registry>) {
     a.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
     a.add_collaborator(&owner(), &project("P1"), Collaborator { organisation: org(2), can_reverse: false }).unwrap();
     for round in 0..10 {
@@ -493,8 +487,26 @@ fn two_processes_on_one_sqlite_file() {
     let p = a.project(&project("P1")).unwrap();
     assert_eq!(p.collaborators.len(), 41, "no collaborator lost");
     assert_eq!(p.name, "renamed");
-    drop((a, b));
+}
+
+#[test]
+fn two_processes_on_one_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("pseudo-2proc-{}-{}", std::process::id(), now_s()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.db");
+    let a = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+    let b = Arc::new(Registry::open_sqlite(&path, RegistryOptions::default()).unwrap());
+    two_processes_lose_nothing(a, b);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn two_nodes_on_one_postgres_database() {
+    let url = common::pg::Pg::get().fresh_url();
+    let a = Arc::new(Registry::open_postgres(&url, RegistryOptions::default()).unwrap());
+    let b = Arc::new(Registry::open_postgres(&url, RegistryOptions::default()).unwrap());
+    two_processes_lose_nothing(a, b);
 }
 
 #[test]

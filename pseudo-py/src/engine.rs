@@ -47,8 +47,9 @@ fn operation(py: Python<'_>, name: &str) -> PyResult<Operation> {
 /// * ``verifying_keys``: the authority's ``VerifyingKey`` or a list of them;
 /// * ``issuer`` and ``audience``: the only accepted ``iss`` and ``aud`` of tokens;
 /// * ``leeway``: clock skew allowed on token times (a ``timedelta``, default 30 s);
-/// * ``max_token_bytes`` (8 KiB), ``max_body_bytes`` (64 MiB, for ``handle_request``),
-///   ``max_items`` (1,000,000 per batch), ``max_item_bytes`` (1024 UTF-8 bytes per value):
+/// * ``max_token_bytes``, ``max_body_bytes`` (for ``handle_request``), ``max_items`` (per batch),
+///   ``max_item_bytes`` (UTF-8 bytes per value): ``None`` takes the library's defaults, the same
+///   in every face (8 KiB, 64 MiB, 1,000,000 and 1024);
 ///   past any limit the whole call is refused and nothing is processed, except that
 ///   ``pseudonymise`` and ``reverse`` send a larger column in chunks of ``max_items``;
 /// * ``parallel``: run large batches on every core (default ``True``);
@@ -178,10 +179,10 @@ impl Engine {
         issuer,
         audience,
         leeway = None,
-        max_token_bytes = 8192,
-        max_body_bytes = 67_108_864,
-        max_items = 1_000_000,
-        max_item_bytes = 1024,
+        max_token_bytes = None,
+        max_body_bytes = None,
+        max_items = None,
+        max_item_bytes = None,
         parallel = true,
         registry = None,
     ))]
@@ -193,10 +194,10 @@ impl Engine {
         issuer: &str,
         audience: &str,
         leeway: Option<&Bound<'_, PyAny>>,
-        max_token_bytes: usize,
-        max_body_bytes: usize,
-        max_items: usize,
-        max_item_bytes: usize,
+        max_token_bytes: Option<usize>,
+        max_body_bytes: Option<usize>,
+        max_items: Option<usize>,
+        max_item_bytes: Option<usize>,
         parallel: bool,
         registry: Option<&Registry>,
     ) -> PyResult<Self> {
@@ -235,8 +236,16 @@ impl Engine {
         if let Some(l) = leeway {
             options.validation.leeway = to_duration("leeway", l)?;
         }
-        options.validation.max_token_bytes = max_token_bytes;
-        options.limits = Limits { max_body_bytes, max_items, max_item_bytes };
+        // Defaults come from the core (`Validation::default`, `Limits::default`), never from here.
+        if let Some(n) = max_token_bytes {
+            options.validation.max_token_bytes = n;
+        }
+        let defaults = Limits::default();
+        options.limits = Limits {
+            max_body_bytes: max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            max_items: max_items.unwrap_or(defaults.max_items),
+            max_item_bytes: max_item_bytes.unwrap_or(defaults.max_item_bytes),
+        };
         options.parallel = parallel;
         let mut inner = core::Engine::new(ring, &keys, options).py_err(py)?;
         if let Some(r) = registry {

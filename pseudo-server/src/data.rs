@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pseudo_core::registry::{AccessKind, NewAccessToken, Principal, Registry, RegistryOptions, Role};
+use pseudo_core::registry::{store_is_empty, AccessKind, NewAccessToken, Principal, Registry, RegistryOptions, Role};
 use pseudo_core::{
     Authority, Detail, Engine, EngineOptions, Error, ErrorKind, Keyring, MasterKey, OrgId, Result, SigningKey,
     Timestamp,
@@ -247,12 +247,29 @@ pub fn init_with(path: &Path, registry: Option<&str>) -> Result<Initialised> {
             ));
         }
     }
+    // A shared registry is joined by copying a node's data folder, never by `init`: a second
+    // init would bring its own keys and administrator to records made under the first's.
+    let shared = match registry {
+        Some(url) => {
+            let shared = open_postgres(url, RegistryOptions::default())?;
+            if !store_is_empty(shared.store().as_ref())? {
+                return Err(Error::with_detail(
+                    ErrorKind::InvalidState,
+                    Detail::NotEmpty,
+                    "the registry already holds records: copy the data folder of a node that uses it instead of \
+                     running init",
+                ));
+            }
+            Some(shared)
+        }
+        None => None,
+    };
     let keyring = Keyring::new(MasterKey::generate(1)?);
     write_private_file(&path.join(KEYRING_FILE), &keyring.to_bytes())?;
     let signing = SigningKey::generate()?;
     write_private_file(&path.join(SIGNING_KEY_FILE), signing.to_pem().as_bytes())?;
-    let registry = match registry {
-        Some(url) => open_postgres(url, RegistryOptions::default())?,
+    let registry = match shared {
+        Some(shared) => shared,
         None => {
             let db = path.join(REGISTRY_FILE);
             let registry = Registry::open_sqlite(&db, RegistryOptions::default())?;
@@ -310,13 +327,26 @@ fn read_private(path: &Path, dir: &Path, what: &str) -> Result<Zeroizing<Vec<u8>
 pub fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}@{host}{tail}")
+            format!("{user}@{host}")
         }
-        None => url.to_owned(),
-    }
+        None => authority.to_owned(),
+    };
+    // libpq also takes the password as a query parameter (`?password=...`): drop that one too.
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("password=")).collect();
+            if kept.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// Opens the data folder at `path`: settings, keyring (advanced to today and written back if it
@@ -378,5 +408,10 @@ mod tests {
         assert_eq!(without_password("postgresql://app:p@ss@db/reg"), "postgresql://app@db/reg");
         assert_eq!(without_password("postgres://app@db/reg"), "postgres://app@db/reg");
         assert_eq!(without_password("postgres://db/reg"), "postgres://db/reg");
+        assert_eq!(without_password("postgres://app@db/reg?password=s3cret"), "postgres://app@db/reg");
+        assert_eq!(
+            without_password("postgres://app@db/reg?sslmode=require&password=s3cret&connect_timeout=5"),
+            "postgres://app@db/reg?sslmode=require&connect_timeout=5"
+        );
     }
 }

@@ -319,3 +319,26 @@ async fn reverse_and_secondary_tokens_follow_the_registrys_rules() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("reverse tokens exist only for reversible projects"));
 }
+
+#[tokio::test]
+async fn text_people_type_is_escaped_on_every_page() {
+    let f = fixture(ServerConfig::default());
+    let admin = sign_in(&f.app, &f.admin).await;
+    let markup = "<script>alert(1)</script>\"'&";
+    let made = [("kind", "personal"), ("name", markup), ("expires", "1d")];
+    let once = submit(&f.app, &admin, "/access-tokens", "/access-tokens", &made).await;
+    assert_eq!(once.status, StatusCode::CREATED, "{}", once.body);
+    let request = approved_request(&f.app, &admin, "escaped", "reversible").await;
+    let dataset = [("dataset", "<img src=x onerror=alert(2)>")];
+    let r = submit(&f.app, &admin, "/projects/escaped", "/projects/escaped/requests", &dataset).await;
+    let second = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    for path in ["/access-tokens", "/projects/escaped", second.as_str(), request.as_str()] {
+        let page = send(&f.app, Method::GET, path, &admin, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.body.contains("<script>alert") && !page.body.contains("<img src=x"), "{path} echoes markup");
+    }
+    let tokens = send(&f.app, Method::GET, "/access-tokens", &admin, None).await.body;
+    assert!(tokens.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name is shown, escaped");
+    let page = send(&f.app, Method::GET, &second, &admin, None).await.body;
+    assert!(page.contains("&lt;img src=x onerror=alert(2)&gt;"), "the dataset is shown, escaped");
+}

@@ -20,6 +20,14 @@ pub struct CopySummary {
     pub audit_events: usize,
 }
 
+/// Whether `store` holds no record at all (no project, token, access token or audit event).
+pub fn store_is_empty(store: &dyn Store) -> Result<bool> {
+    Ok(store.projects()?.is_empty()
+        && store.tokens()?.is_empty()
+        && store.accesses()?.is_empty()
+        && store.audit(1)?.is_empty())
+}
+
 /// Audit events written per store step.
 const AUDIT_CHUNK: usize = 4096;
 
@@ -27,9 +35,7 @@ const AUDIT_CHUNK: usize = 4096;
 /// otherwise, so a copy never merges two registries). Nothing may write to `from` meanwhile:
 /// stop the server that uses it first.
 pub fn copy_store(from: &dyn Store, to: &dyn Store) -> Result<CopySummary> {
-    let empty =
-        to.projects()?.is_empty() && to.tokens()?.is_empty() && to.accesses()?.is_empty() && to.audit(1)?.is_empty();
-    if !empty {
+    if !store_is_empty(to)? {
         return Err(Error::with_detail(
             ErrorKind::InvalidState,
             Detail::NotEmpty,

@@ -27,8 +27,8 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use buffer::WriteBuffer;
-pub use copy::{copy_store, CopySummary};
 pub use calendar::utc_date;
+pub use copy::{copy_store, store_is_empty, CopySummary};
 pub use memory::MemoryStore;
 pub use model::{
     AccessKind, AccessTokenRecord, Collaborator, Principal, Project, Request, RequestEvent, RequestStatus, Retention,

@@ -147,7 +147,11 @@ fn db_err(e: postgres::Error) -> Error {
             Error::new(ErrorKind::InvalidState, "the record already exists or refers to a missing record")
         }
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED => {
-            Error::with_detail(ErrorKind::Storage, Detail::Conflict, "a concurrent registry write conflicted; try again")
+            Error::with_detail(
+                ErrorKind::Storage,
+                Detail::Conflict,
+                "a concurrent registry write conflicted; try again",
+            )
         }
         // Class 08 (connection exception), 57P01..57P03 (shutdown, cannot connect now).
         Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => unavailable(),

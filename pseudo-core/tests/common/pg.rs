@@ -82,13 +82,17 @@ impl Pg {
     /// A PostgreSQL program run as the database's own user (`nobody` when the tests run as root).
     fn as_db_user(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        if is_root() {
+        let mut c = if is_root() {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(path);
             c
         } else {
             Command::new(path)
-        }
+        };
+        // PostgreSQL's programs go back to their working folder; as `nobody` the caller's (a
+        // clone under /root, mode 0700) may be out of reach, the database's own folder never is.
+        c.current_dir(&self.dir);
+        c
     }
 
     /// A test CA and a server certificate for 127.0.0.1 signed by it (openssl), so that TLS to the

@@ -16,8 +16,10 @@
 The work runs in ``DataFrame.mapInArrow``: Arrow record batches go through each executor's
 engine without a copy, one engine per executor Python process. **The keys never travel with
 the job**: every executor reads the keyring itself, from ``keyring_file`` (a path on the
-executor's machine) or ``keyring_env`` (an environment variable of the executor, e.g. set with
-``spark.executorEnv.PSEUDO_KEYRING`` from a secret store). What does travel with the job is
+executor's machine) or ``keyring_env`` (an environment variable the executor's process gets from
+outside Spark: a Kubernetes secret in the executor pod template, the node manager's environment).
+Never set it with ``spark.executorEnv.*``: Spark's configuration shows in its UI and event logs,
+and its default redaction pattern does not match a name like ``PSEUDO_KEYRING``. What does travel with the job is
 public or short-lived: the token (a string, checked on every executor), the authority's verifying
 keys (as JWK text), the issuer, the audience and the column names.
 
