@@ -33,7 +33,7 @@ for _ in $(seq 100); do
 done
 HOST=$(grep -o 'listening on http://[0-9.:]*' "$WORK/serve.log" | sed 's#.*http://##')
 echo "listening on $HOST"
-echo "portal: http://$HOST/ answers $(curl -s -o /dev/null -w '%{http_code}' "http://$HOST/signin") on its sign-in page (this demo's server stops at its end; see the last line)"
+echo "portal: http://$HOST/ (sign-in page answers $(curl -s -o /dev/null -w '%{http_code}' "http://$HOST/signin"); sign in with the first administrator access token: $(cat "$WORK/admin-token"); this demo's server stops at its end, see the last line)"
 
 step "curl: pseudonymise (JSON, then CSV)"
 OUT=$(curl -s -X POST "http://$HOST/api/request-psn" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"data": ["Example PID 1", "Example PID 2"]}')
