@@ -317,6 +317,25 @@ impl Keyring {
         Ok(())
     }
 
+    /// Removes `version` (retirement of a leaked or unused key): its secrets are wiped and
+    /// pseudonyms and tokens of that version are refused from then on. The primary version
+    /// cannot be removed (make another one primary first). Whether a project is still bound
+    /// to the version is the registry's question (`Registry::check_retire`), not the keyring's.
+    pub fn remove(&mut self, version: u16) -> Result<()> {
+        if version == self.primary {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("key version {version} is the primary version: make another version primary first"),
+            ));
+        }
+        let before = self.keys.len();
+        self.keys.retain(|k| k.version != version);
+        if self.keys.len() == before {
+            return Err(Error::new(ErrorKind::InvalidKey, format!("key version {version} is not in the keyring")));
+        }
+        Ok(())
+    }
+
     /// Makes `version` the primary key.
     pub fn set_primary(&mut self, version: u16) -> Result<()> {
         if self.get(version).is_none() {

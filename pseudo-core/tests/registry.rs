@@ -166,6 +166,7 @@ fn issuing_policy_refusals() {
             request: ok.id.clone(),
             config: p.config,
             lifetime: Duration::from_secs(60),
+            key_version: Some(p.key_version),
         };
         assert_eq!(detail(policy.check(&req, now())).1, Some("request_mismatch"));
         req.organisation = org(2);

@@ -149,6 +149,7 @@ unsafe fn source(src: *const pseudo_source_ref) -> FfiResult<SourceRef> {
         method: method(s.method)?,
         retention_end: timestamp(s.retention_end),
         format: format(s.format)?,
+        key_version: None,
     })
 }
 
@@ -194,6 +195,7 @@ unsafe fn token_request(r: &pseudo_token_request) -> FfiResult<TokenRequest> {
             format: format(r.config.format)?,
         },
         lifetime: Duration::from_secs(r.lifetime_seconds),
+        key_version: None,
     })
 }
 

@@ -85,7 +85,8 @@ pub(crate) fn operation(v: pseudo_operation) -> FfiResult<Operation> {
     match v {
         PSEUDO_OPERATION_PSEUDONYMISE => Ok(Operation::Pseudonymise),
         PSEUDO_OPERATION_REVERSE => Ok(Operation::Reverse),
-        _ => Err(Fail::invalid("`op` is not a PSEUDO_OPERATION_* value")),
+        PSEUDO_OPERATION_REWRAP => Ok(Operation::Rewrap),
+        _ => Err(Fail::invalid("`op` is PSEUDO_OPERATION_PSEUDONYMISE, _REVERSE or _REWRAP")),
     }
 }
 

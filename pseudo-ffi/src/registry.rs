@@ -473,6 +473,10 @@ fn owned_audit(e: &AuditEvent) -> FfiResult<OwnedAuditEvent> {
         operation: match e.operation {
             pseudo_core::Operation::Pseudonymise => PSEUDO_OPERATION_PSEUDONYMISE,
             pseudo_core::Operation::Reverse => PSEUDO_OPERATION_REVERSE,
+            pseudo_core::Operation::Rewrap => PSEUDO_OPERATION_REWRAP,
+            pseudo_core::Operation::Lookup => PSEUDO_OPERATION_LOOKUP,
+            pseudo_core::Operation::Rekey => PSEUDO_OPERATION_REKEY,
+            pseudo_core::Operation::RetireKey => PSEUDO_OPERATION_RETIRE_KEY,
         },
         items: e.items,
         failed_items: e.failed_items,

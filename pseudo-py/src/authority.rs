@@ -120,6 +120,7 @@ impl SourceRef {
                 method: config.inner.method,
                 retention_end: config.inner.retention_end,
                 format: config.inner.format,
+                key_version: None,
             },
         })
     }
@@ -275,6 +276,7 @@ impl Authority {
             request: c.request,
             config: c.config,
             lifetime: c.lifetime,
+            key_version: None,
         };
         let issued = py.detach(|| self.inner.issue_at(&request, c.now)).py_err(py)?;
         Ok(IssuedToken::from_core(issued))
