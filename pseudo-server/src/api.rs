@@ -131,6 +131,8 @@ pub fn project_view(p: &Project) -> Value {
         "treatment": match p.config.treatment { Treatment::Same => "same", Treatment::Different => "different" },
         "format": p.config.format.as_str(),
         "created": p.created.unix(),
+        "key_version": p.key_version,
+        "key_versions": p.key_versions,
         "collaborators": p.collaborators.iter()
             .map(|c| json!({"organisation": c.organisation, "can_reverse": c.can_reverse}))
             .collect::<Vec<_>>(),

@@ -63,6 +63,21 @@ pub struct Settings {
     /// give the URL with it through `PSEUDO_REGISTRY` instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
+    /// The engine's primary key version as the authority knows it: new projects are bound to it
+    /// (the `kv` of their tokens). `pseudo keys rotate` updates it together with the keyring;
+    /// absent in folders made before key versions, which had only version 1.
+    #[serde(default = "first_key_version")]
+    pub key_version: u16,
+}
+
+fn first_key_version() -> u16 {
+    1
+}
+
+/// Writes the settings file (atomically, mode 0600).
+pub fn write_settings(dir: &Path, settings: &Settings) -> Result<()> {
+    let json = serde_json::to_vec_pretty(settings).map_err(|_| Error::new(ErrorKind::Internal, "settings"))?;
+    write_private_file(&dir.join(SETTINGS_FILE), &json)
 }
 
 /// Whether `location` names a PostgreSQL database rather than a SQLite file.
@@ -211,6 +226,18 @@ impl KeyringFile {
         *persisted = day;
         Ok(true)
     }
+
+    /// Rewrites the file from `engine` now, whatever its chain day: after a rotation or a
+    /// retirement changed the versions it holds.
+    pub fn write_now(&self, engine: &Engine) -> Result<()> {
+        let bytes = engine.export_keyring()?;
+        let day = Keyring::from_bytes(&bytes)?.chain_day();
+        let mut persisted =
+            self.persisted_day.lock().map_err(|_| Error::new(ErrorKind::Internal, "keyring file lock poisoned"))?;
+        write_private_file(&self.path, &bytes)?;
+        *persisted = day;
+        Ok(())
+    }
 }
 
 /// Makes a new data folder at `path` (created with mode 0700 if absent; refused if it already
@@ -237,6 +264,7 @@ pub fn init_with(path: &Path, registry: Option<&str>) -> Result<Initialised> {
         organisation,
         admins: vec![LOCAL_ADMIN.to_owned()],
         registry: registry.map(without_password),
+        key_version: 1,
     };
     if let Some(url) = registry {
         if !is_postgres_url(url) {
@@ -271,9 +299,8 @@ pub fn init_with(path: &Path, registry: Option<&str>) -> Result<Initialised> {
         FIRST_ADMIN_TOKEN_LIFETIME,
         Timestamp::now(),
     )?;
-    let json = serde_json::to_vec_pretty(&settings).map_err(|_| Error::new(ErrorKind::Internal, "settings"))?;
     // Written last: its presence marks a complete folder.
-    write_private_file(&path.join(SETTINGS_FILE), &json)?;
+    write_settings(path, &settings)?;
     Ok(Initialised { path: path.to_owned(), settings, admin_token })
 }
 
@@ -350,7 +377,8 @@ pub fn open_with(path: &Path, registry: Option<&str>) -> Result<Opened> {
     let pem = std::str::from_utf8(&pem).map_err(|_| Error::new(ErrorKind::InvalidKey, "the signing key is not PEM"))?;
     let signing = SigningKey::from_pem(pem)?;
     let location = registry.or(settings.registry.as_deref());
-    let registry = Arc::new(open_registry(path, location, RegistryOptions::default())?);
+    let options = RegistryOptions { primary_key_version: settings.key_version, ..RegistryOptions::default() };
+    let registry = Arc::new(open_registry(path, location, options)?);
     let engine = Engine::new(
         keyring,
         &[signing.verifying_key().clone()],
@@ -358,7 +386,8 @@ pub fn open_with(path: &Path, registry: Option<&str>) -> Result<Opened> {
     )?
     .with_token_status(registry.clone())
     .with_audit(AuditTee::new(registry.clone(), metrics.clone()));
-    let authority = Authority::new(signing, &settings.issuer, &settings.audience)?;
+    let authority =
+        Authority::new(signing, &settings.issuer, &settings.audience)?.with_key_version(settings.key_version)?;
     let keyring = Arc::new(KeyringFile::new(keyring_path, day));
     let engine = Arc::new(engine);
     keyring.sync(&engine)?;
