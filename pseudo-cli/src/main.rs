@@ -447,21 +447,12 @@ fn keys(d: &Opened, c: KeysCmd) -> Result<u8> {
             eprintln!("pseudo: key version {version} retired; its tokens and pseudonyms are refused from now on");
         }
     }
-    let projects = d.registry.projects()?;
-    let held: Vec<Value> = d
-        .engine
-        .key_versions()
-        .into_iter()
-        .map(|v| {
-            let bound = projects.iter().filter(|p| p.key_version == v && now < p.config.retention_end).count();
-            json!({ "version": v, "projects": bound })
-        })
-        .collect();
-    print_json(&json!({
-        "primary": d.engine.primary_key_version(),
-        "authority_key_version": if matches!(c, KeysCmd::Rotate) { d.engine.primary_key_version() } else { d.settings.key_version },
-        "versions": held,
-    }));
+    let mut view = api::keys_view(&Services::from_data(d), &d.registry.projects()?, now);
+    if matches!(c, KeysCmd::Rotate) {
+        // The settings were rewritten: the version the authority reads from now on.
+        view["authority_key_version"] = json!(d.engine.primary_key_version());
+    }
+    print_json(&view);
     Ok(0)
 }
 
