@@ -7,7 +7,9 @@ use std::time::Duration;
 use pseudo_core::{BatchMode, BatchOutput, Engine, EngineOptions, ItemCode, Limits, Operation, Validation};
 
 use crate::enums::*;
-use crate::keys::{boxed, copy_keyring, export_keyring_into, free_box, pseudo_keyring, pseudo_verifying_key};
+use crate::keys::{
+    boxed, copy_keyring, export_keyring_into, free_box, pseudo_keyring, pseudo_master_key, pseudo_verifying_key,
+};
 use crate::registry::pseudo_registry;
 use crate::status::{
     array, bytes, guard, guard_value, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult,
@@ -327,6 +329,107 @@ pub unsafe extern "C" fn pseudo_engine_advance_keys(
             // SAFETY: non-NULL; writable by contract.
             unsafe { put(out_changed, changed) };
         }
+        Ok(())
+    })
+}
+
+/// Copies the key versions the engine holds, ascending, into `buf` (room for `cap` versions):
+/// tokens naming another version are refused (`PSEUDO_INVALID_CLAIMS`, detail
+/// `unknown_key_version`). `*out_len` receives the number held; when `cap` is too small nothing
+/// is copied and `PSEUDO_BUFFER_TOO_SMALL` is returned. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `engine` is NULL or a live handle; `buf` is NULL (with `cap` 0) or writable for `cap` values;
+/// `out_len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_key_versions(
+    engine: *const pseudo_engine,
+    buf: *mut u16,
+    cap: usize,
+    out_len: *mut usize,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        out_check(out_len, "out_len")?;
+        let versions = engine.inner.key_versions();
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out_len, versions.len()) };
+        if versions.len() > cap {
+            return Err(Fail::new(
+                pseudo_status::PSEUDO_BUFFER_TOO_SMALL,
+                "the buffer holds fewer versions than the engine",
+            ));
+        }
+        if !versions.is_empty() {
+            out_check(buf, "buf")?;
+            // SAFETY: `buf` is writable for `cap` ≥ len values by contract, and does not overlap
+            // the vector we own.
+            unsafe { std::ptr::copy_nonoverlapping(versions.as_ptr(), buf, versions.len()) };
+        }
+        Ok(())
+    })
+}
+
+/// Writes the engine keyring's primary version to `*out`. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `engine` is NULL or a live handle; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_primary_key_version(
+    engine: *const pseudo_engine,
+    out: *mut u16,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        out_check(out, "out")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, engine.inner.primary_key_version()) };
+        Ok(())
+    })
+}
+
+/// Rotation: adds a copy of `key` (the caller keeps and frees its own) to the engine and, when
+/// `primary`, makes it the primary version. Projects bound to other versions keep every
+/// pseudonym. Persist `pseudo_engine_export_keyring` afterwards. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (the version is held).
+///
+/// # Safety
+/// `engine` and `key` are NULL or live handles.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_add_key_version(
+    engine: *const pseudo_engine,
+    key: *const pseudo_master_key,
+    primary: bool,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        let key = arg!(handle key);
+        let copy = pseudo_core::MasterKey::from_bytes(&key.inner.to_bytes())?;
+        engine.inner.add_key_version(copy, primary)?;
+        Ok(())
+    })
+}
+
+/// Retirement: removes key `version` from the engine (its secrets wiped); its tokens and
+/// pseudonyms are refused from then on. Ask the registry first
+/// (`pseudo_registry_retire_key_version`): it refuses while a project is bound to the version.
+/// Persist `pseudo_engine_export_keyring` afterwards. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (the primary version),
+/// `PSEUDO_INVALID_KEY` (not held).
+///
+/// # Safety
+/// `engine` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_retire_key_version(engine: *const pseudo_engine, version: u16) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        engine.inner.retire_key_version(version)?;
         Ok(())
     })
 }
