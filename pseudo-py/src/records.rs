@@ -146,6 +146,16 @@ record_methods!(Project, "Project", project_id, {
     fn reversible(&self) -> bool {
         self.inner.config.method.is_reversible()
     }
+    /// The key version the project is bound to (its tokens' ``kv``).
+    #[getter]
+    fn key_version(&self) -> u16 {
+        self.inner.key_version
+    }
+    /// Every key version the project was ever bound to, ascending.
+    #[getter]
+    fn key_versions(&self) -> Vec<u16> {
+        self.inner.key_versions.clone()
+    }
     /// The end of retention (fixed at creation, never extendable), a timezone-aware UTC ``datetime``.
     #[getter]
     fn retention_end(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
