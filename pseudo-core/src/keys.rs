@@ -265,8 +265,9 @@ fn decode_text(text: &str, enc: Encoding) -> Result<Zeroizing<Vec<u8>>> {
     Ok(Zeroizing::new(out))
 }
 
-/// The engine's master keys by version, one of them primary (used for new pseudonyms). Older
-/// versions stay to reverse and to authenticate pseudonyms made under them.
+/// The engine's master keys by version, one of them primary: the version new projects are bound
+/// to. A project keeps the version it was created with (its tokens' `kv`), so adding a primary
+/// changes no existing pseudonym; every version held stays readable (reverse, secondary input).
 ///
 /// The serialised form carries each key chain's current day: after the engine advances its
 /// chains, persist [`Engine::export_keyring`](crate::Engine::export_keyring) over the old file
