@@ -222,6 +222,19 @@ impl KeyringFile {
         if day <= *persisted {
             return Ok(false);
         }
+        // Another process (`pseudo keys rotate` or `retire`) may have changed the versions in the
+        // file since this one read it: writing the older set back would lose a key. Refuse, and
+        // let the operator restart on the new file.
+        if let Ok(on_disk) = fs::read(&self.path).map(Zeroizing::new) {
+            let held = Keyring::from_bytes(&bytes)?.versions();
+            if Keyring::from_any(&on_disk).map(|k| k.versions()).is_ok_and(|v| v != held) {
+                return Err(Error::new(
+                    ErrorKind::InvalidState,
+                    "the keyring file holds other key versions than this process (rotated or retired meanwhile): \
+                     restart to use it; the file was not overwritten",
+                ));
+            }
+        }
         write_private_file(&self.path, &bytes)?;
         *persisted = day;
         Ok(true)
