@@ -301,9 +301,12 @@ impl Engine {
         Ok(grant)
     }
 
-    /// Signature, claims and operation; not the revocation status.
+    /// Signature, claims, held key versions and operation; not the revocation status.
     fn verify_signed(&self, token: &str, op: Operation, now: Timestamp) -> Result<Grant> {
         let grant = self.verifier.verify(token, now)?;
+        // Before the body is read (the wire checks the token first): a version this engine does
+        // not hold is a token problem, whatever the items are.
+        self.keys.check_held(&grant)?;
         if !op.accepts(grant.token_type) {
             return Err(Error::new(
                 ErrorKind::WrongOperation,

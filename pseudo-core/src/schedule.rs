@@ -188,6 +188,16 @@ impl KeySchedule {
         Ok(())
     }
 
+    /// Refuses a grant naming a key version (its own or its source's) this keyring does not hold.
+    pub(crate) fn check_held(&self, g: &Grant) -> Result<()> {
+        let ring = self.read()?;
+        held(&ring, g.key_version)?;
+        if let Some(kv) = g.source.as_ref().and_then(|s| s.key_version) {
+            held(&ring, kv)?;
+        }
+        Ok(())
+    }
+
     /// The plan of a batch under the grant's key version.
     pub(crate) fn plan(&self, g: &Grant) -> Result<Plan> {
         self.plan_at(g, g.key_version)

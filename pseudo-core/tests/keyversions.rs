@@ -265,7 +265,8 @@ fn a_retired_version_is_refused() {
         )
     });
     assert_eq!(detail(e), (ErrorKind::InvalidClaims, Some("unknown_key_version")));
-    assert_eq!(kind_of(psn(&s.engine, &old_token, &VALUES)), ErrorKind::Revoked);
+    // The old (revoked) token names the retired version: that is checked first.
+    assert_eq!(detail(psn(&s.engine, &old_token, &VALUES)), (ErrorKind::InvalidClaims, Some("unknown_key_version")));
     // Its pseudonyms no longer read (one opaque item code); the rewrapped ones do.
     let e = rev(&s.engine, &rev_t, &old).unwrap_err();
     assert!(e.item_failures().iter().all(|i| i.code == ItemCode::InvalidPseudonym));
@@ -350,4 +351,23 @@ fn retention_end_shreds_every_version_the_project_used() {
     // And through the engine's own calls at that day, the tokens are refused anyway.
     let v = strs(&p2);
     assert_eq!(kind_of(f.run_at(Operation::Reverse, &rev2, &v, after)), ErrorKind::RetentionEnded);
+}
+
+#[test]
+fn an_unknown_version_is_a_token_error_before_the_body_is_read() {
+    let f = Fixture::new();
+    let t = issue_kv(&f, TokenKind::Pseudonymise, "P1", rev_same(), 4);
+    let e = f.engine.verify_at(&t, Operation::Pseudonymise, now()).unwrap_err();
+    assert_eq!((e.kind(), e.detail()), (ErrorKind::InvalidClaims, Some("unknown_key_version")));
+    // On the wire: 401 even with a body that would not parse.
+    let req = pseudo_core::wire::WireRequest {
+        path: pseudo_core::wire::PATH_PSEUDONYMISE,
+        authorization: Some(&format!("Bearer {t}")),
+        content_type: Some("application/json"),
+        accept: None,
+        body: b"not json",
+    };
+    let resp = pseudo_core::wire::handle_at(&f.engine, &req, now());
+    assert_eq!(resp.status, 401, "{}", String::from_utf8_lossy(&resp.body));
+    assert!(String::from_utf8_lossy(&resp.body).contains("invalid_claims"));
 }
