@@ -1300,6 +1300,28 @@ pseudo_status pseudo_engine_call(const pseudo_engine *engine,
                                  pseudo_batch **out);
 
 /**
+ * Lookup: pseudonymises the `values_len` values with a `psn` or `sec` token as key version
+ * `version` would have made them (0: the token's own `kv`), for a project with `same`
+ * treatment, so that records made before the project moved to a new version can be matched
+ * while they are re-pseudonymised from their originals. Call it once per version the project
+ * used (`pseudo_registry_project_key_version` gives the current one). Values, `mode`, `now`,
+ * `*out` and the returns as `pseudo_engine_call`, plus `PSEUDO_INVALID_CLAIMS` (detail
+ * `unknown_key_version`: a version the engine does not hold) and `PSEUDO_INVALID_INPUT`
+ * (detail `not_deterministic`: `different` treatment). Thread-safe.
+ *
+ * # Safety
+ * As `pseudo_engine_call`.
+ */
+pseudo_status pseudo_engine_lookup(const pseudo_engine *engine,
+                                   const char *token,
+                                   const pseudo_str *values,
+                                   size_t values_len,
+                                   uint16_t version,
+                                   pseudo_batch_mode mode,
+                                   int64_t now,
+                                   pseudo_batch **out);
+
+/**
  * Steps every key chain forward to the UTC day of `now` (Unix seconds), erasing earlier chain
  * secrets. `*out_changed` (may be NULL) is set to whether the keys changed; when they did, the
  * host should persist `pseudo_engine_export_keyring`. Calls run it by themselves (never past

@@ -305,6 +305,59 @@ pub unsafe extern "C" fn pseudo_engine_call(
     })
 }
 
+/// Lookup: pseudonymises the `values_len` values with a `psn` or `sec` token as key version
+/// `version` would have made them (0: the token's own `kv`), for a project with `same`
+/// treatment, so that records made before the project moved to a new version can be matched
+/// while they are re-pseudonymised from their originals. Call it once per version the project
+/// used (`pseudo_registry_project_key_version` gives the current one). Values, `mode`, `now`,
+/// `*out` and the returns as `pseudo_engine_call`, plus `PSEUDO_INVALID_CLAIMS` (detail
+/// `unknown_key_version`: a version the engine does not hold) and `PSEUDO_INVALID_INPUT`
+/// (detail `not_deterministic`: `different` treatment). Thread-safe.
+///
+/// # Safety
+/// As `pseudo_engine_call`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn pseudo_engine_lookup(
+    engine: *const pseudo_engine,
+    token: *const c_char,
+    values: *const pseudo_str,
+    values_len: usize,
+    version: u16,
+    mode: pseudo_batch_mode,
+    now: i64,
+    out: *mut *mut pseudo_batch,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        let token = arg!(text token);
+        out_check(out, "out")?;
+        let mode = batch_mode(mode)?;
+        // SAFETY: forwarded contract.
+        let raw = unsafe { array(values, values_len, "values") }?;
+        let mut strs: Vec<&str> = Vec::with_capacity(raw.len());
+        for (i, v) in raw.iter().enumerate() {
+            // SAFETY: each element's `ptr` is readable for `len` bytes (contract).
+            let b = unsafe { bytes(v.ptr.cast(), v.len, "values[i].ptr") }
+                .map_err(|f| Fail::new(f.status, format!("value {i}: {}", f.message)))?;
+            let s = std::str::from_utf8(b)
+                .map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_UTF8, format!("value {i} is not valid UTF-8")))?;
+            strs.push(s);
+        }
+        let now = timestamp(now);
+        let versions = if version == 0 {
+            vec![engine.inner.verify_at(token, Operation::Lookup, now)?.key_version()]
+        } else {
+            vec![version]
+        };
+        let mut outs = engine.inner.lookup(token, &strs, &versions, mode, now)?;
+        let (_, inner) = outs.pop().ok_or_else(|| Fail::new(pseudo_status::PSEUDO_INTERNAL, "no lookup result"))?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_batch { inner })) };
+        Ok(())
+    })
+}
+
 /// Steps every key chain forward to the UTC day of `now` (Unix seconds), erasing earlier chain
 /// secrets. `*out_changed` (may be NULL) is set to whether the keys changed; when they did, the
 /// host should persist `pseudo_engine_export_keyring`. Calls run it by themselves (never past

@@ -888,6 +888,33 @@ static void test_key_versions(void) {
   CHECK(detail_is("unknown_key_version"));
   call(e, PSEUDO_OPERATION_REVERSE, rev2, olds, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_BATCH_FAILED);
 
+  /* Lookup (not-reversible project, moved from version 2 to 3): old records still match. */
+  pseudo_master_key *mk3 = NULL;
+  EXPECT(pseudo_master_key_generate(3, now_s, &mk3), PSEUDO_OK);
+  EXPECT(pseudo_engine_add_key_version(e, mk3, true), PSEUDO_OK);
+  pseudo_project_config mac = config(PSEUDO_METHOD_NOT_REVERSIBLE, PSEUDO_TREATMENT_SAME, PSEUDO_FORMAT_HEX);
+  pseudo_token_request mr = request(PSEUDO_TOKEN_PSEUDONYMISE, "P-MAC", mac);
+  pseudo_token *mac2 = NULL, *mac3 = NULL;
+  EXPECT(pseudo_authority_issue(auth2, &mr, now_s, &mac2), PSEUDO_OK);
+  EXPECT(pseudo_authority_issue_for_version(auth2, &mr, 3, 0, now_s, &mac3), PSEUDO_OK);
+  pseudo_batch *old_mac = call(e, PSEUDO_OPERATION_PSEUDONYMISE, mac2, vals, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  char *m0 = item_copy(old_mac, 0);
+  pseudo_batch *look = NULL, *own = NULL;
+  EXPECT(pseudo_engine_lookup(e, text_of(mac3), vals, 2, 2, PSEUDO_BATCH_STRICT, now_s, &look), PSEUDO_OK);
+  CHECK(look != NULL && item_equals(look, 0, m0));
+  EXPECT(pseudo_engine_lookup(e, text_of(mac3), vals, 2, 0, PSEUDO_BATCH_STRICT, now_s, &own), PSEUDO_OK);
+  CHECK(own != NULL && !item_equals(own, 0, m0));
+  pseudo_batch *none = NULL;
+  EXPECT(pseudo_engine_lookup(e, text_of(mac3), vals, 2, 9, PSEUDO_BATCH_STRICT, now_s, &none), PSEUDO_INVALID_CLAIMS);
+  CHECK(none == NULL && detail_is("unknown_key_version"));
+  pseudo_batch_free(old_mac);
+  pseudo_batch_free(look);
+  pseudo_batch_free(own);
+  free(m0);
+  pseudo_token_free(mac2);
+  pseudo_token_free(mac3);
+  pseudo_master_key_free(mk3);
+
   pseudo_batch *bs[] = {before, after, fresh, fresh_b, rw, back};
   for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) pseudo_batch_free(bs[i]);
   free(old0);
