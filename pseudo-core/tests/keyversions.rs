@@ -371,3 +371,19 @@ fn an_unknown_version_is_a_token_error_before_the_body_is_read() {
     assert_eq!(resp.status, 401, "{}", String::from_utf8_lossy(&resp.body));
     assert!(String::from_utf8_lossy(&resp.body).contains("invalid_claims"));
 }
+
+#[test]
+fn rewrap_works_on_level_2_too() {
+    let f = Fixture::new();
+    let l1 = psn(&f.engine, &issue_kv(&f, TokenKind::Pseudonymise, "P1", rev_same(), 1), &VALUES).unwrap();
+    let src = source("P1", org(1), &rev_same());
+    let sec1 = issue_kv(&f, TokenKind::Secondary(src.clone()), "S1", rev_same(), 1);
+    let l2_old = psn(&f.engine, &sec1, &l1).unwrap();
+    rotate(&f, 2);
+    let rev2 = issue_kv(&f, TokenKind::Reverse(ReverseLevel::Level2(src.clone())), "S1", rev_same(), 2);
+    let l2_new = rewrap(&f.engine, &rev2, &l2_old).unwrap();
+    assert!(l2_new.iter().all(|p| header_version(p) == 2));
+    let sec2 = issue_kv(&f, TokenKind::Secondary(src), "S1", rev_same(), 2);
+    assert_eq!(l2_new, psn(&f.engine, &sec2, &l1).unwrap(), "equals a fresh level-2 pseudonym of version 2");
+    assert_eq!(rev(&f.engine, &rev2, &l2_new).unwrap(), l1, "and reverses to the level-1 pseudonyms, never further");
+}
