@@ -102,4 +102,7 @@ def test_registry_rekey_retire_and_lookup(signing: pseudo.SigningKey) -> None:
     found = engine.lookup(token, VALUES, versions=moved.key_versions)
     assert found == {1: old, 2: new}, "lookup matches the old records"
     registry.retire_key_version(admin, 1)
-    assert any(ev.operation == "retire_key" for ev in registry.audit_events())
+    events = registry.audit_events()
+    assert any(ev.operation == "retire_key" and ev.key_version == 1 for ev in events)
+    assert any(ev.operation == "rekey" and ev.key_version == 2 and ev.project == "mac" for ev in events)
+    assert any(ev.operation == "lookup" and ev.key_version == 2 for ev in events)
