@@ -198,6 +198,7 @@ pub fn audit_view(e: &AuditEvent) -> Value {
         "items": e.items,
         "failed_items": e.failed_items,
         "outcome": e.error.map_or("ok", |k| k.code()),
+        "key_version": e.key_version,
     })
 }
 
