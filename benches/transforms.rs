@@ -52,6 +52,7 @@ fn grant(s: &Setup, kind: TokenKind, project: &str, c: ProjectConfig) -> Grant {
             request: "r".into(),
             config: c,
             lifetime: Duration::from_secs(3600),
+            key_version: None,
         })
         .unwrap();
     s.engine.verify(t.token(), op).unwrap()
@@ -98,6 +99,7 @@ fn cases(s: &Setup, len: usize) -> Vec<Case> {
                 method: m,
                 retention_end: c.retention_end,
                 format: c.format,
+                key_version: None,
             };
             let sec = grant(s, TokenKind::Secondary(src.clone()), "P2", c);
             let l1_refs: Vec<&str> = l1.iter().map(String::as_str).collect();
@@ -255,6 +257,7 @@ fn bench_wire(c: &mut Criterion) {
             request: "r".into(),
             config: config(Method::Reversible, Treatment::Same),
             lifetime: Duration::from_secs(3600),
+            key_version: None,
         })
         .unwrap();
     let auth = format!("Bearer {}", t.token());
@@ -297,6 +300,7 @@ fn verify_setup() -> (Verifier, String) {
             request: "r".into(),
             config: config(Method::Reversible, Treatment::Same),
             lifetime: Duration::from_secs(3600),
+            key_version: None,
         })
         .unwrap();
     (verifier, t.into_token())
@@ -437,6 +441,7 @@ fn revocation_cost() {
                     request: "r".into(),
                     config: config(Method::Reversible, Treatment::Same),
                     lifetime: Duration::from_secs(3600),
+                    key_version: None,
                 };
                 authority.issue(&g).unwrap().into_token()
             }

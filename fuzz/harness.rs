@@ -46,6 +46,7 @@ pub fn harness() -> &'static Harness {
             method: config.method,
             retention_end: config.retention_end,
             format: config.format,
+            key_version: None,
         };
         let issue = |kind, project: &str| {
             authority
@@ -57,6 +58,7 @@ pub fn harness() -> &'static Harness {
                     request: "r".into(),
                     config,
                     lifetime: Duration::from_secs(10 * 365 * 86_400),
+                    key_version: None,
                 })
                 .expect("token")
                 .into_token()

@@ -892,6 +892,27 @@ typedef struct {
 #define PSEUDO_OPERATION_REVERSE 1
 
 /**
+ * Rewrap: a reversible project's pseudonyms under an old key version in, the same values'
+ * pseudonyms under the `rev` token's key version out (no original leaves the engine).
+ */
+#define PSEUDO_OPERATION_REWRAP 2
+
+/**
+ * Lookup (audit events only): values pseudonymised under each key version a project used.
+ */
+#define PSEUDO_OPERATION_LOOKUP 3
+
+/**
+ * Registry event (audit only): a project was moved to another key version.
+ */
+#define PSEUDO_OPERATION_REKEY 4
+
+/**
+ * Registry event (audit only): a key version was retired.
+ */
+#define PSEUDO_OPERATION_RETIRE_KEY 5
+
+/**
  * Any failed item fails the call with `PSEUDO_BATCH_FAILED`; nothing is returned.
  */
 #define PSEUDO_BATCH_STRICT 0
@@ -1087,6 +1108,41 @@ pseudo_status pseudo_authority_new(const pseudo_signing_key *key,
                                    pseudo_authority **out);
 
 /**
+ * `pseudo_authority_new` for an engine whose primary key version is `key_version` (1–65535):
+ * tokens name it (`kv`) when their request names none. `pseudo_authority_new` uses version 1.
+ * Key versions came after `pseudo_token_request` was published: this function and
+ * `pseudo_authority_issue_for_version` carry them without changing that struct's layout.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`
+ * (empty issuer or audience, version 0).
+ *
+ * # Safety
+ * As `pseudo_authority_new`.
+ */
+pseudo_status pseudo_authority_new_with_key_version(const pseudo_signing_key *key,
+                                                    const char *issuer,
+                                                    const char *audience,
+                                                    uint16_t key_version,
+                                                    pseudo_authority **out);
+
+/**
+ * `pseudo_authority_issue` for a project bound to key version `key_version` (its `kv` claim)
+ * and, for a secondary or level-2 reverse token, a source bound to `source_key_version`
+ * (`src.kv`). 0 for either means the authority's own version.
+ *
+ * Returns as `pseudo_authority_issue`.
+ *
+ * # Safety
+ * As `pseudo_authority_issue`.
+ */
+pseudo_status pseudo_authority_issue_for_version(const pseudo_authority *authority,
+                                                 const pseudo_token_request *request,
+                                                 uint16_t key_version,
+                                                 uint16_t source_key_version,
+                                                 int64_t now,
+                                                 pseudo_token **out);
+
+/**
  * Issues a token for `request` as of `now` (Unix seconds). Thread-safe.
  *
  * On success `*out` receives a new token the caller frees with `pseudo_token_free`. The token
@@ -1244,6 +1300,28 @@ pseudo_status pseudo_engine_call(const pseudo_engine *engine,
                                  pseudo_batch **out);
 
 /**
+ * Lookup: pseudonymises the `values_len` values with a `psn` or `sec` token as key version
+ * `version` would have made them (0: the token's own `kv`), for a project with `same`
+ * treatment, so that records made before the project moved to a new version can be matched
+ * while they are re-pseudonymised from their originals. Call it once per version the project
+ * used (`pseudo_registry_project_key_version` gives the current one). Values, `mode`, `now`,
+ * `*out` and the returns as `pseudo_engine_call`, plus `PSEUDO_INVALID_CLAIMS` (detail
+ * `unknown_key_version`: a version the engine does not hold) and `PSEUDO_INVALID_INPUT`
+ * (detail `not_deterministic`: `different` treatment). Thread-safe.
+ *
+ * # Safety
+ * As `pseudo_engine_call`.
+ */
+pseudo_status pseudo_engine_lookup(const pseudo_engine *engine,
+                                   const char *token,
+                                   const pseudo_str *values,
+                                   size_t values_len,
+                                   uint16_t version,
+                                   pseudo_batch_mode mode,
+                                   int64_t now,
+                                   pseudo_batch **out);
+
+/**
  * Steps every key chain forward to the UTC day of `now` (Unix seconds), erasing earlier chain
  * secrets. `*out_changed` (may be NULL) is set to whether the keys changed; when they did, the
  * host should persist `pseudo_engine_export_keyring`. Calls run it by themselves (never past
@@ -1259,6 +1337,61 @@ pseudo_status pseudo_engine_call(const pseudo_engine *engine,
 pseudo_status pseudo_engine_advance_keys(const pseudo_engine *engine,
                                          int64_t now,
                                          bool *out_changed);
+
+/**
+ * Copies the key versions the engine holds, ascending, into `buf` (room for `cap` versions):
+ * tokens naming another version are refused (`PSEUDO_INVALID_CLAIMS`, detail
+ * `unknown_key_version`). `*out_len` receives the number held; when `cap` is too small nothing
+ * is copied and `PSEUDO_BUFFER_TOO_SMALL` is returned. Thread-safe.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `engine` is NULL or a live handle; `buf` is NULL (with `cap` 0) or writable for `cap` values;
+ * `out_len` is NULL or writable.
+ */
+pseudo_status pseudo_engine_key_versions(const pseudo_engine *engine,
+                                         uint16_t *buf,
+                                         size_t cap,
+                                         size_t *out_len);
+
+/**
+ * Writes the engine keyring's primary version to `*out`. Thread-safe.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `engine` is NULL or a live handle; `out` is NULL or writable.
+ */
+pseudo_status pseudo_engine_primary_key_version(const pseudo_engine *engine, uint16_t *out);
+
+/**
+ * Rotation: adds a copy of `key` (the caller keeps and frees its own) to the engine and, when
+ * `primary`, makes it the primary version. Projects bound to other versions keep every
+ * pseudonym. Persist `pseudo_engine_export_keyring` afterwards. Thread-safe.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (the version is held).
+ *
+ * # Safety
+ * `engine` and `key` are NULL or live handles.
+ */
+pseudo_status pseudo_engine_add_key_version(const pseudo_engine *engine,
+                                            const pseudo_master_key *key,
+                                            bool primary);
+
+/**
+ * Retirement: removes key `version` from the engine (its secrets wiped); its tokens and
+ * pseudonyms are refused from then on. Ask the registry first
+ * (`pseudo_registry_retire_key_version`): it refuses while a project is bound to the version.
+ * Persist `pseudo_engine_export_keyring` afterwards. Thread-safe.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (the primary version),
+ * `PSEUDO_INVALID_KEY` (not held).
+ *
+ * # Safety
+ * `engine` is NULL or a live handle.
+ */
+pseudo_status pseudo_engine_retire_key_version(const pseudo_engine *engine, uint16_t version);
 
 /**
  * Copies the engine's current (advanced) keyring, serialised in `encoding`, into `buf`. SECRET.
@@ -1670,6 +1803,70 @@ pseudo_status pseudo_registry_open(const char *path,
  */
 pseudo_status pseudo_registry_new_in_memory(uint64_t revocation_staleness_ms,
                                             pseudo_registry **out);
+
+/**
+ * `pseudo_registry_open` (a non-NULL `path`) or `pseudo_registry_new_in_memory` (a NULL
+ * `path`) for an authority whose engine's primary key version is `primary_key_version`: new
+ * projects are bound to it. The other two open functions use version 1.
+ *
+ * Returns as `pseudo_registry_open`, and `PSEUDO_INVALID_INPUT` for version 0.
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+pseudo_status pseudo_registry_open_with_key_version(const char *path,
+                                                    uint64_t revocation_staleness_ms,
+                                                    uint16_t primary_key_version,
+                                                    pseudo_registry **out);
+
+/**
+ * Writes the key version project `project` is bound to (its tokens' `kv`) to `*out`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`,
+ * `PSEUDO_NOT_FOUND`, `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `project` is NULL or NUL-terminated; `out` is NULL or
+ * writable.
+ */
+pseudo_status pseudo_registry_project_key_version(const pseudo_registry *registry,
+                                                  const char *project,
+                                                  uint16_t *out);
+
+/**
+ * Moves project `project` to key version `version` as of `now` (administrators only): its
+ * tokens are revoked, the move is audited; rewrap its pseudonyms afterwards with a new reverse
+ * token (`pseudo_engine_call` with `PSEUDO_OPERATION_REWRAP`). The engine must hold `version`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`,
+ * `PSEUDO_NOT_FOUND`, `PSEUDO_PERMISSION_DENIED` (detail `not_admin`), `PSEUDO_INVALID_STATE`
+ * (detail `same_key_version`), `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` is NULL or a valid struct; `project` is NULL or
+ * NUL-terminated.
+ */
+pseudo_status pseudo_registry_rekey_project(const pseudo_registry *registry,
+                                            const pseudo_principal *actor,
+                                            const char *project,
+                                            uint16_t version,
+                                            int64_t now);
+
+/**
+ * Records the retirement of key `version` as of `now` (administrators only), refused while a
+ * project is bound to it (`PSEUDO_INVALID_STATE`, detail `key_version_in_use`); then remove it
+ * from the engine with `pseudo_engine_retire_key_version`.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_PERMISSION_DENIED`,
+ * `PSEUDO_INVALID_STATE`, `PSEUDO_STORAGE`.
+ *
+ * # Safety
+ * `registry` is NULL or a live handle; `actor` is NULL or a valid struct.
+ */
+pseudo_status pseudo_registry_retire_key_version(const pseudo_registry *registry,
+                                                 const pseudo_principal *actor,
+                                                 uint16_t version,
+                                                 int64_t now);
 
 /**
  * Frees a registry handle (engines wired to it keep the registry open until they are freed).

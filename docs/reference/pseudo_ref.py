@@ -113,21 +113,32 @@ def backward(keyset, cfg, level, domain, text: str) -> bytes:
 def main(path: str) -> int:
     doc = json.load(open(path, encoding="utf-8"))
     keyset = {m["version"]: Keys(m) for m in doc["master_keys"]}
-    primary = doc["primary_key_version"]
     passed = failed = 0
-    for case in doc["cases"]:
+    for case in doc["cases"] + doc.get("rewrap_cases", []):
         claims = json.loads(b64url_decode(case["token"].split(".")[1]))
         cfg, tt = claims["cfg"], claims["tt"]
+        # The project's key version (kv) picks the keys of new pseudonyms, not the keyring's
+        # primary; a version the engine does not hold refuses the whole token.
+        kv = claims["kv"]
+        assert kv in keyset and ("src" not in claims or claims["src"]["kv"] in keyset)
         got = []
         for value in case["inputs"]:
-            if tt == "psn":
-                got.append(forward(keyset[primary], primary, cfg, 1, domain_l1(claims["prj"]), value.encode()))
+            if case["operation"] == "rewrap":  # read under any held version, write under kv
+                lvl = claims["lvl"]
+                if lvl == 1:
+                    dom = domain_l1(claims["prj"])
+                else:
+                    dom = domain_l2(claims["src"]["org"], claims["src"]["prj"], claims["prj"])
+                plain = backward(keyset, cfg, lvl, dom, value)
+                got.append(forward(keyset[kv], kv, cfg, lvl, dom, plain))
+            elif tt == "psn":
+                got.append(forward(keyset[kv], kv, cfg, 1, domain_l1(claims["prj"]), value.encode()))
             elif tt == "sec":
                 src = claims["src"]
                 if src["rev"]:  # authenticate the input as the source's level-1 pseudonym
                     backward(keyset, {"fmt": src["fmt"], "ret": src["ret"]}, 1, domain_l1(src["prj"]), value)
                 dom = domain_l2(src["org"], src["prj"], claims["prj"])
-                got.append(forward(keyset[primary], primary, cfg, 2, dom, value.encode()))
+                got.append(forward(keyset[kv], kv, cfg, 2, dom, value.encode()))
             else:
                 if claims["lvl"] == 1:
                     dom = domain_l1(claims["prj"])

@@ -13,7 +13,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pseudo_core::registry::{copy_store, AccessKind, Collaborator, NewProject, Principal, RegistryOptions, Role};
 use pseudo_core::{
-    Detail, Error, ErrorKind, Method, Operation, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment,
+    Detail, Error, ErrorKind, MasterKey, Method, Operation, OrgId, OutputFormat, ProjectId, Result, Timestamp,
+    Treatment,
 };
 use pseudo_server::data::{self, Opened};
 use pseudo_server::{api, ops, parse, ServerConfig, Services};
@@ -75,6 +76,29 @@ enum Command {
     /// The registry itself: copy the folder's SQLite registry into PostgreSQL.
     #[command(subcommand)]
     Registry(RegistryCmd),
+    /// The engine's key versions: list, rotate (a new primary for new projects), retire.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCmd {
+    /// The key versions the keyring holds, its primary, the authority's configured version and
+    /// how many projects are bound to each (JSON on stdout).
+    List,
+    /// Add a new key version and make it primary, in the keyring and in the authority's settings
+    /// together. Only projects created afterwards use it: every existing project stays bound to
+    /// its version, so none of its pseudonyms change. Stop `pseudo serve` first and start it again
+    /// afterwards (it reads both files when it starts).
+    Rotate,
+    /// Remove a key version from the keyring (it leaked, or no project needs it any more): its
+    /// tokens and pseudonyms are refused from then on. Refused while a project is still bound to it:
+    /// move each first with `pseudo project rewrap` (reversible) or re-pseudonymise it from its
+    /// originals. The primary version cannot be retired. Stop `pseudo serve` first.
+    Retire {
+        /// The version to remove.
+        version: u16,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +184,37 @@ enum ProjectCmd {
     /// Collaborating organisations.
     #[command(subcommand)]
     Collaborator(CollaboratorCmd),
+    /// Move a reversible project to another key version (early retirement of a leaked one) and
+    /// rewrap a file of its pseudonyms: each is decrypted and encrypted again under the new
+    /// version inside the engine, so no original value is ever written. The project's old tokens
+    /// are revoked and the move is audited. Run it once per file; a later run on the same project
+    /// only rewraps (the project already is on the version).
+    Rewrap(RewrapArgs),
+}
+
+#[derive(Debug, Args)]
+struct RewrapArgs {
+    /// The project.
+    name: String,
+    /// The version to move to [default: the primary version].
+    #[arg(long, value_name = "VERSION")]
+    key_version: Option<u16>,
+    /// A column of pseudonyms to rewrap (CSV header name or JSON key); repeat for more. Default:
+    /// every CSV column, or each JSON Lines line as a string.
+    #[arg(long = "column", value_name = "NAME")]
+    columns: Vec<String>,
+    /// Input file [default: stdin].
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Output file [default: stdout].
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// csv (with a header row) or jsonl [default: from the input's extension, else csv].
+    #[arg(long, value_enum)]
+    format: Option<files::Format>,
+    /// Values per engine call (memory is bounded by about three batches).
+    #[arg(long, default_value_t = 16_384)]
+    batch: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -350,7 +405,126 @@ fn run(command: Command, data_dir: &Path, registry: Option<&str>) -> Result<u8> 
         Command::Psn(a) => transform(&open()?, Operation::Pseudonymise, a),
         Command::Rev(a) => transform(&open()?, Operation::Reverse, a),
         Command::Registry(RegistryCmd::Copy { to }) => copy_registry(data_dir, &to),
+        Command::Keys(c) => keys(&open()?, c),
     }
+}
+
+fn keys(d: &Opened, c: KeysCmd) -> Result<u8> {
+    let admin = d.settings.local_admin();
+    let now = Timestamp::now();
+    match c {
+        KeysCmd::List => {}
+        KeysCmd::Rotate => {
+            let next = d
+                .engine
+                .key_versions()
+                .last()
+                .copied()
+                .unwrap_or(0)
+                .checked_add(1)
+                .ok_or_else(|| Error::new(ErrorKind::InvalidState, "every key version up to 65535 was used"))?;
+            d.engine.add_key_version(MasterKey::generate(next)?, true)?;
+            // The keyring first: settings naming a version the keyring lacks would bind new
+            // projects to a key nobody holds.
+            d.keyring.write_now(&d.engine)?;
+            let settings = data::Settings { key_version: next, ..d.settings.clone() };
+            data::write_settings(&d.path, &settings)?;
+            eprintln!("pseudo: key version {next} is now primary; new projects are bound to it");
+        }
+        KeysCmd::Retire { version } => {
+            if version == d.settings.key_version {
+                return Err(Error::new(
+                    ErrorKind::InvalidState,
+                    format!("key version {version} is the authority's primary: rotate first"),
+                ));
+            }
+            if !d.engine.key_versions().contains(&version) {
+                return Err(Error::with_detail(
+                    ErrorKind::NotFound,
+                    Detail::UnknownKeyVersion,
+                    format!("the keyring holds no key version {version}"),
+                ));
+            }
+            // The registry refuses while a project is bound to it, and audits the retirement.
+            d.registry.retire_key_version(&admin, version, now)?;
+            d.engine.retire_key_version(version)?;
+            d.keyring.write_now(&d.engine)?;
+            eprintln!("pseudo: key version {version} retired; its tokens and pseudonyms are refused from now on");
+        }
+    }
+    let mut view = api::keys_view(&Services::from_data(d), &d.registry.projects()?, now);
+    if matches!(c, KeysCmd::Rotate) {
+        // The settings were rewritten: the version the authority reads from now on.
+        view["authority_key_version"] = json!(d.engine.primary_key_version());
+    }
+    print_json(&view);
+    Ok(0)
+}
+
+fn rewrap(d: &Opened, a: RewrapArgs) -> Result<u8> {
+    let admin = d.settings.local_admin();
+    let now = Timestamp::now();
+    let id = project_id(&a.name)?;
+    let target = a.key_version.unwrap_or(d.settings.key_version);
+    if !d.engine.key_versions().contains(&target) {
+        return Err(Error::with_detail(
+            ErrorKind::InvalidInput,
+            Detail::UnknownKeyVersion,
+            format!("the keyring holds no key version {target}"),
+        ));
+    }
+    let p = d.registry.project(&id)?;
+    if !p.config.method.is_reversible() {
+        return Err(Error::with_detail(
+            ErrorKind::InvalidInput,
+            Detail::NotRewrappable,
+            "a not-reversible project cannot be rewrapped: pseudonymise its originals again (see lookup in the docs)",
+        ));
+    }
+    if p.key_version != target {
+        let (_, revoked) = d.registry.rekey_project(&admin, &id, target, now)?;
+        eprintln!("pseudo: project {id} moved to key version {target}; {} token(s) revoked", revoked.len());
+    }
+    // A short-lived reverse token of the new version, for this run only, revoked at the end.
+    let issue = ops::LocalIssue {
+        project: id.clone(),
+        kind: api::issue_kind("rev", None)?,
+        name: "rewrap (pseudo project rewrap)".to_owned(),
+        lifetime: Duration::from_secs(86_400),
+    };
+    let issued = ops::issue_as_local_admin(&d.registry, &d.authority, &admin, &issue, now)?;
+    let format = file_format(a.format, a.input.as_deref());
+    let job = files::Job {
+        operation: Operation::Rewrap,
+        token: issued.token().to_owned(),
+        columns: a.columns,
+        input: a.input,
+        output: a.output,
+        format,
+        batch_cells: a.batch,
+    };
+    let result = files::run(&d.engine, job);
+    d.registry.revoke_token(&admin, issued.jti())?;
+    let summary = result?;
+    d.keyring.sync(&d.engine)?;
+    if std::io::stderr().is_terminal() || summary.failed > 0 {
+        eprintln!(
+            "pseudo: {} records, {} values rewrapped, {} failed",
+            summary.records, summary.values, summary.failed
+        );
+    }
+    Ok(if summary.failed > 0 { 5 } else { 0 })
+}
+
+fn file_format(format: Option<files::Format>, input: Option<&Path>) -> files::Format {
+    format.unwrap_or_else(|| {
+        let ext = input.and_then(|p| p.extension()).and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext, "jsonl" | "ndjson") {
+            files::Format::Jsonl
+        } else {
+            files::Format::Csv
+        }
+    })
 }
 
 fn init(dir: &Path, registry: Option<&str>) -> Result<u8> {
@@ -475,6 +649,7 @@ fn project(d: &Opened, c: ProjectCmd) -> Result<u8> {
             )?;
             print_json(&api::project_view(&p));
         }
+        ProjectCmd::Rewrap(a) => return rewrap(d, a),
     }
     Ok(0)
 }
@@ -579,14 +754,7 @@ fn read_token(path: &Path) -> Result<String> {
 }
 
 fn transform(d: &Opened, op: Operation, a: FileArgs) -> Result<u8> {
-    let format = a.format.unwrap_or_else(|| {
-        let ext = a.input.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).unwrap_or("");
-        if matches!(ext, "jsonl" | "ndjson") {
-            files::Format::Jsonl
-        } else {
-            files::Format::Csv
-        }
-    });
+    let format = file_format(a.format, a.input.as_deref());
     let job = files::Job {
         operation: op,
         token: read_token(&a.token)?,

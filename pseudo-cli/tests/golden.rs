@@ -30,4 +30,8 @@ fn help_texts() {
     check(&["project", "create", "--help"], "project-create.txt");
     check(&["token", "issue", "--help"], "token-issue.txt");
     check(&["psn", "--help"], "psn.txt");
+    check(&["keys", "--help"], "keys.txt");
+    check(&["keys", "rotate", "--help"], "keys-rotate.txt");
+    check(&["keys", "retire", "--help"], "keys-retire.txt");
+    check(&["project", "rewrap", "--help"], "project-rewrap.txt");
 }

@@ -58,16 +58,24 @@ fn source(p: &str, o: OrgId, cfg: &ProjectConfig) -> SourceRef {
         method: cfg.method,
         retention_end: cfg.retention_end,
         format: cfg.format,
+        key_version: None,
     }
 }
 
 struct Gen {
     authority: Authority,
     cases: Vec<Value>,
+    rewrap_cases: Vec<Value>,
 }
 
 impl Gen {
+    /// A token of a project bound to the authority's primary version (2).
     fn token(&self, kind: TokenKind, prj: &str, o: OrgId, cfg: ProjectConfig) -> String {
+        self.token_kv(kind, prj, o, cfg, None)
+    }
+
+    /// A token of a project bound to key version `kv` (`None`: the primary, 2).
+    fn token_kv(&self, kind: TokenKind, prj: &str, o: OrgId, cfg: ProjectConfig, kv: Option<u16>) -> String {
         let req = TokenRequest {
             kind,
             subject: "vector-user".into(),
@@ -76,16 +84,14 @@ impl Gen {
             request: "req-vectors".into(),
             config: cfg,
             lifetime: Duration::from_secs((RETENTION_END - ISSUED) as u64),
+            key_version: kv,
         };
         self.authority.issue_at(&req, Timestamp::from_unix(ISSUED)).unwrap().into_token()
     }
 
     fn case(&mut self, engine: &Engine, name: &str, op: Operation, token: String, inputs: &[String]) -> Vec<String> {
         let out = engine.call(op, &token, inputs, BatchMode::Strict, Timestamp::now()).unwrap().into_strings().unwrap();
-        let op_name = match op {
-            Operation::Pseudonymise => "pseudonymise",
-            Operation::Reverse => "reverse",
-        };
+        let op_name = op.as_str();
         self.cases
             .push(json!({ "name": name, "operation": op_name, "token": token, "inputs": inputs, "outputs": out }));
         out
@@ -97,8 +103,9 @@ fn main() {
     let vk = sk.verifying_key().clone();
     let options = EngineOptions::new(ISSUER, AUDIENCE);
     let engine = Engine::new(keyring(2), std::slice::from_ref(&vk), options.clone()).unwrap();
-    let engine_v1 = Engine::new(keyring(1), std::slice::from_ref(&vk), options).unwrap();
-    let mut g = Gen { authority: Authority::new(signing_key(), ISSUER, AUDIENCE).unwrap(), cases: Vec::new() };
+    let _ = options;
+    let authority = Authority::new(signing_key(), ISSUER, AUDIENCE).unwrap().with_key_version(2).unwrap();
+    let mut g = Gen { authority, cases: Vec::new(), rewrap_cases: Vec::new() };
 
     let values: Vec<String> =
         ["Example PID 1", "Example PID 2", "Ünïcödé ✓ 12345", "a"].iter().map(|s| s.to_string()).collect();
@@ -159,14 +166,33 @@ fn main() {
         g.token(rev1.clone(), "P-DIF", a, rev_diff),
         &diff,
     );
-    let v1 = engine_v1.pseudonymise(&g.token(TokenKind::Pseudonymise, "P-REV", a, rev_same), &values).unwrap();
+    // A project bound to key version 1 while the primary is 2: its token's `kv` picks the keys.
+    let v1 = g.case(
+        &engine,
+        "psn reversible same, project bound to key version 1 (primary is 2)",
+        Operation::Pseudonymise,
+        g.token_kv(TokenKind::Pseudonymise, "P-REV", a, rev_same, Some(1)),
+        &values,
+    );
     g.case(
         &engine,
-        "rev level 1 (key version 1, primary is 2)",
+        "rev level 1 (key version 1 pseudonyms, token kv 2: every held version reads)",
         Operation::Reverse,
-        g.token(rev1, "P-REV", a, rev_same),
+        g.token(rev1.clone(), "P-REV", a, rev_same),
         &v1,
     );
+    // Rewrap: version-1 pseudonyms in, the version-2 pseudonyms of the same values out (equal to
+    // the first case's outputs), with a version-2 reverse token of the project.
+    let rewrap_token = g.token(rev1, "P-REV", a, rev_same);
+    let out = engine.rewrap(&rewrap_token, &v1).unwrap();
+    assert_eq!(out, l1);
+    g.rewrap_cases.push(json!({
+        "name": "rewrap level 1 (key version 1 -> 2)",
+        "operation": "rewrap",
+        "token": rewrap_token,
+        "inputs": v1,
+        "outputs": out,
+    }));
 
     // Level 2 from a reversible source, and its reversal to level-1 pseudonyms.
     let src = source("P-REV", a, &rev_same);
@@ -212,6 +238,7 @@ fn main() {
         "signing_key_pem": sk.to_pem().as_str(),
         "verifying_key_jwk": vk.to_jwk(),
         "cases": g.cases,
+        "rewrap_cases": g.rewrap_cases,
     });
     println!("{}", serde_json::to_string_pretty(&doc).unwrap());
 }

@@ -40,6 +40,7 @@ fn main() -> Result<()> {
             request: "request-42".into(),
             config,
             lifetime: Duration::from_secs(3600),
+            key_version: None,
         })
     };
 
@@ -60,6 +61,7 @@ fn main() -> Result<()> {
         method: cohort.method,
         retention_end: cohort.retention_end,
         format: cohort.format,
+        key_version: None,
     };
     let sec = token(TokenKind::Secondary(source.clone()), "study-7", research, study)?;
     let level2 = engine.pseudonymise(sec.token(), &level1)?;

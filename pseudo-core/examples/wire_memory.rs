@@ -31,6 +31,7 @@ fn main() -> Result<()> {
             format: OutputFormat::Base64url,
         },
         lifetime: Duration::from_secs(3600),
+        key_version: None,
     })?;
     let (body, ct) = if format == "csv" {
         let mut b = String::with_capacity(n * 15);

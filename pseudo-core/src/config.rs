@@ -228,4 +228,7 @@ pub struct SourceRef {
     pub retention_end: Timestamp,
     /// The source project's output format (to decode its pseudonyms).
     pub format: OutputFormat,
+    /// The key version the source project is bound to (the `src.kv` claim). `None` when a caller
+    /// issues through a bare [`Authority`](crate::Authority): its configured primary version.
+    pub key_version: Option<u16>,
 }

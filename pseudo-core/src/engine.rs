@@ -19,6 +19,16 @@ pub enum Operation {
     Pseudonymise,
     /// `POST /api/request-psn-rev`: accepts `rev` tokens.
     Reverse,
+    /// [`Engine::rewrap`]: a reversible project's pseudonyms under an old key version in, the
+    /// same values' pseudonyms under the token's key version out. Accepts `rev` tokens.
+    Rewrap,
+    /// [`Engine::lookup`]: values pseudonymised under each key version the project used.
+    /// Accepts `psn` and `sec` tokens.
+    Lookup,
+    /// Registry event: a project was moved to another key version (its tokens revoked).
+    Rekey,
+    /// Registry event: a key version was retired.
+    RetireKey,
 }
 
 impl Operation {
@@ -27,13 +37,33 @@ impl Operation {
         match self {
             Operation::Pseudonymise => "pseudonymise",
             Operation::Reverse => "reverse",
+            Operation::Rewrap => "rewrap",
+            Operation::Lookup => "lookup",
+            Operation::Rekey => "rekey",
+            Operation::RetireKey => "retire_key",
         }
+    }
+
+    /// Every operation, in declaration order.
+    pub const ALL: [Operation; 6] = [
+        Operation::Pseudonymise,
+        Operation::Reverse,
+        Operation::Rewrap,
+        Operation::Lookup,
+        Operation::Rekey,
+        Operation::RetireKey,
+    ];
+
+    /// The operation whose [`Operation::as_str`] is `s`.
+    pub fn from_name(s: &str) -> Option<Operation> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
     }
 
     fn accepts(self, t: TokenType) -> bool {
         match self {
-            Operation::Pseudonymise => matches!(t, TokenType::Psn | TokenType::Sec),
-            Operation::Reverse => t == TokenType::Rev,
+            Operation::Pseudonymise | Operation::Lookup => matches!(t, TokenType::Psn | TokenType::Sec),
+            Operation::Reverse | Operation::Rewrap => t == TokenType::Rev,
+            Operation::Rekey | Operation::RetireKey => false,
         }
     }
 }
@@ -130,6 +160,9 @@ pub struct AuditEvent {
     pub failed_items: usize,
     /// `None` on success, else the error kind.
     pub error: Option<ErrorKind>,
+    /// The key version concerned: the token's (`kv`) for engine calls, the new version of a
+    /// [`Operation::Rekey`], the retired one of a [`Operation::RetireKey`].
+    pub key_version: Option<u16>,
 }
 
 /// Receives audit events; a host provides it.
@@ -162,6 +195,7 @@ pub const MAX_ADVANCE_AHEAD_DAYS: i64 = 7;
 /// #     kind, subject: "alice".into(), organisation: OrgId::nil(),
 /// #     project: ProjectId::new("cohort-2026").unwrap(), request: "req-1".into(),
 /// #     config, lifetime: Duration::from_secs(3600),
+/// #     key_version: None,
 /// # };
 /// # let psn_token = authority.issue(&request(TokenKind::Pseudonymise))?.token().to_owned();
 /// # let rev_token = authority.issue(&request(TokenKind::Reverse(ReverseLevel::Level1)))?.token().to_owned();
@@ -267,9 +301,12 @@ impl Engine {
         Ok(grant)
     }
 
-    /// Signature, claims and operation; not the revocation status.
+    /// Signature, claims, held key versions and operation; not the revocation status.
     fn verify_signed(&self, token: &str, op: Operation, now: Timestamp) -> Result<Grant> {
         let grant = self.verifier.verify(token, now)?;
+        // Before the body is read (the wire checks the token first): a version this engine does
+        // not hold is a token problem, whatever the items are.
+        self.keys.check_held(&grant)?;
         if !op.accepts(grant.token_type) {
             return Err(Error::new(
                 ErrorKind::WrongOperation,
@@ -298,6 +335,78 @@ impl Engine {
         self.call(Operation::Reverse, token, values, BatchMode::Strict, Timestamp::now())?
             .into_strings()
             .map_err(Error::batch)
+    }
+
+    /// Rewraps `values` (strict): pseudonyms of the token's reversible project made under any
+    /// key version this engine holds come back as the pseudonyms of the same values under the
+    /// token's key version (`kv`), decrypted and encrypted again inside the engine, so no
+    /// original ever leaves it. Takes a `rev` token (level 1 or 2: the level it undoes is the
+    /// level rewrapped); a token of a not-reversible project, or another project's pseudonyms,
+    /// are refused. Run it in batches of at most `max_items`.
+    pub fn rewrap<S: AsRef<str> + Sync>(&self, token: &str, values: &[S]) -> Result<Vec<String>> {
+        self.call(Operation::Rewrap, token, values, BatchMode::Strict, Timestamp::now())?
+            .into_strings()
+            .map_err(Error::batch)
+    }
+
+    /// Pseudonymises `values` under each of `versions` (every held version when empty) with a
+    /// `psn` or `sec` token of a project with `same` treatment, so that records made under an
+    /// earlier version of the project can be matched while they are re-pseudonymised from their
+    /// originals (a not-reversible project cannot be rewrapped). One [`BatchOutput`] per version,
+    /// in the order given; one audit event for the call.
+    pub fn lookup<S: AsRef<str> + Sync>(
+        &self,
+        token: &str,
+        values: &[S],
+        versions: &[u16],
+        mode: BatchMode,
+        now: Timestamp,
+    ) -> Result<Vec<(u16, BatchOutput)>> {
+        self.advance_with_clock(now);
+        let op = Operation::Lookup;
+        let mut grant_seen: Option<Grant> = None;
+        let result = self.verify_signed(token, op, now).and_then(|g| {
+            let g = grant_seen.insert(g);
+            self.check_status(g, now)?;
+            let versions = if versions.is_empty() { self.keys.versions()?.0 } else { versions.to_vec() };
+            let mut outs = Vec::with_capacity(versions.len());
+            for v in versions {
+                let plan = self.keys.lookup_plan(g, v)?;
+                outs.push((v, self.run_plan(&plan, values, mode)?));
+            }
+            Ok(outs)
+        });
+        if let (Ok(_), Some(g), Some(s)) = (&result, grant_seen.as_ref(), &self.status) {
+            s.record_use(g, now);
+        }
+        let failed = result.as_ref().map(|o| o.iter().map(|(_, b)| b.failures().len()).sum()).unwrap_or(0);
+        self.audit(op, now, grant_seen.as_ref(), values.len(), failed, result.as_ref().err().map(Error::kind));
+        result
+    }
+
+    /// Every key version this engine holds, ascending (tell the operator: tokens naming another
+    /// version are refused here).
+    pub fn key_versions(&self) -> Vec<u16> {
+        self.keys.versions().map(|v| v.0).unwrap_or_default()
+    }
+
+    /// The keyring's primary version: the one new projects should be bound to.
+    pub fn primary_key_version(&self) -> u16 {
+        self.keys.versions().map(|v| v.1).unwrap_or_default()
+    }
+
+    /// Rotation at run time: adds `key` (its chain is brought to the keyring's day) and, when
+    /// `primary`, makes it the version new projects are bound to. Projects already bound to other
+    /// versions keep their pseudonyms. Persist [`Engine::export_keyring`] afterwards.
+    pub fn add_key_version(&self, key: crate::keys::MasterKey, primary: bool) -> Result<()> {
+        self.keys.add(key, primary)
+    }
+
+    /// Retirement at run time: removes `version` and every key derived from it; tokens and
+    /// pseudonyms of that version are refused from now on. Check first that no project is bound
+    /// to it (`Registry::check_retire`). Persist [`Engine::export_keyring`] afterwards.
+    pub fn retire_key_version(&self, version: u16) -> Result<()> {
+        self.keys.remove(version)
     }
 
     /// Verifies `token` for `op` (signature, claims, operation, revocation) before any work on a
@@ -334,6 +443,7 @@ impl Engine {
                 items,
                 failed_items: failed,
                 error,
+                key_version: g.map(|g| g.key_version),
             });
         }
     }
@@ -354,7 +464,7 @@ impl Engine {
             // Known from here on, so that the audit event of a revoked token names it.
             let g = grant_seen.insert(g);
             self.check_status(g, now)?;
-            self.run_batch(g, values, mode)
+            self.run_batch(op, g, values, mode)
         });
         self.finish(op, now, grant_seen.as_ref(), values.len(), result)
     }
@@ -370,7 +480,7 @@ impl Engine {
         now: Timestamp,
     ) -> Result<BatchOutput> {
         self.advance_with_clock(now);
-        let result = self.run_batch(grant, values, mode);
+        let result = self.run_batch(op, grant, values, mode);
         self.finish(op, now, Some(grant), values.len(), result)
     }
 
@@ -405,14 +515,40 @@ impl Engine {
         self.advance_with_clock(now);
         self.verifier.check_times(grant, now)?;
         self.check_status(grant, now)?;
-        let out = self.run_batch(grant, values, mode)?;
+        let op = if grant.token_type == TokenType::Rev { Operation::Reverse } else { Operation::Pseudonymise };
+        let out = self.run_batch(op, grant, values, mode)?;
         if let Some(s) = &self.status {
             s.record_use(grant, now);
         }
         Ok(out)
     }
 
-    fn run_batch<S: AsRef<str> + Sync>(&self, grant: &Grant, values: &[S], mode: BatchMode) -> Result<BatchOutput> {
+    fn run_batch<S: AsRef<str> + Sync>(
+        &self,
+        op: Operation,
+        grant: &Grant,
+        values: &[S],
+        mode: BatchMode,
+    ) -> Result<BatchOutput> {
+        let plan = match op {
+            Operation::Pseudonymise | Operation::Reverse => self.keys.plan(grant)?,
+            Operation::Rewrap => self.keys.rewrap_plan(grant)?,
+            Operation::Lookup | Operation::Rekey | Operation::RetireKey => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("{} is not a batch call: use Engine::lookup or the registry", op.as_str()),
+                ))
+            }
+        };
+        self.run_plan(&plan, values, mode)
+    }
+
+    fn run_plan<S: AsRef<str> + Sync>(
+        &self,
+        plan: &transform::Plan,
+        values: &[S],
+        mode: BatchMode,
+    ) -> Result<BatchOutput> {
         let limits = &self.options.limits;
         if values.is_empty() {
             return Err(Error::new(ErrorKind::InvalidInput, "the batch is empty"));
@@ -423,10 +559,9 @@ impl Engine {
                 format!("the batch has {} items; the limit is {}", values.len(), limits.max_items),
             ));
         }
-        let plan = self.keys.plan(grant)?;
         let item_limits =
             ItemLimits { max_value_bytes: limits.max_item_bytes, max_pseudonym_bytes: limits.max_pseudonym_bytes() };
-        let out = transform::run(&plan, item_limits, values, self.options.parallel)?;
+        let out = transform::run(plan, item_limits, values, self.options.parallel)?;
         if mode == BatchMode::Strict && !out.failures().is_empty() {
             return Err(Error::batch(out.failures().to_vec()));
         }

@@ -239,6 +239,13 @@ details! {
     NoTls => "no_tls", "this build has no TLS to PostgreSQL (feature `postgres-tls`)";
     BadCa => "bad_ca", "the registry's CA certificate is not valid PEM";
     NotEmpty => "not_empty", "`registry copy` or `init --registry`: the registry already holds records";
+    NoKeyVersion => "no_key_version", "the token carries no key version (`kv`, `src.kv`): it predates key versions, reissue it";
+    UnknownKeyVersion => "unknown_key_version", "the key version is not held by this engine (retired, or not installed yet)";
+    KeyVersionInUse => "key_version_in_use", "a project is still bound to this key version: rewrap or wait for its retention end";
+    KeyVersionMismatch => "key_version_mismatch", "the token request's key version is not the project's";
+    SameKeyVersion => "same_key_version", "the project is already bound to that key version";
+    NotRewrappable => "not_rewrappable", "only level-1 or level-2 reverse tokens of a reversible project can rewrap";
+    NotDeterministic => "not_deterministic", "lookup needs `same` treatment: `different` pseudonyms cannot be recomputed";
 }
 
 impl fmt::Display for Detail {

@@ -265,8 +265,9 @@ fn decode_text(text: &str, enc: Encoding) -> Result<Zeroizing<Vec<u8>>> {
     Ok(Zeroizing::new(out))
 }
 
-/// The engine's master keys by version, one of them primary (used for new pseudonyms). Older
-/// versions stay to reverse and to authenticate pseudonyms made under them.
+/// The engine's master keys by version, one of them primary: the version new projects are bound
+/// to. A project keeps the version it was created with (its tokens' `kv`), so adding a primary
+/// changes no existing pseudonym; every version held stays readable (reverse, secondary input).
 ///
 /// The serialised form carries each key chain's current day: after the engine advances its
 /// chains, persist [`Engine::export_keyring`](crate::Engine::export_keyring) over the old file
@@ -314,6 +315,25 @@ impl Keyring {
         }
         self.keys.push(key);
         self.keys.sort_by_key(|k| k.version);
+        Ok(())
+    }
+
+    /// Removes `version` (retirement of a leaked or unused key): its secrets are wiped and
+    /// pseudonyms and tokens of that version are refused from then on. The primary version
+    /// cannot be removed (make another one primary first). Whether a project is still bound
+    /// to the version is the registry's question (`Registry::check_retire`), not the keyring's.
+    pub fn remove(&mut self, version: u16) -> Result<()> {
+        if version == self.primary {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("key version {version} is the primary version: make another version primary first"),
+            ));
+        }
+        let before = self.keys.len();
+        self.keys.retain(|k| k.version != version);
+        if self.keys.len() == before {
+            return Err(Error::new(ErrorKind::InvalidKey, format!("key version {version} is not in the keyring")));
+        }
         Ok(())
     }
 

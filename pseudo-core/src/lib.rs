@@ -55,6 +55,7 @@
 //!     request: "req-1".into(),
 //!     config,
 //!     lifetime: Duration::from_secs(3600),
+//!     key_version: None,
 //! };
 //! let psn = authority.issue(&request(TokenKind::Pseudonymise))?;
 //! let rev = authority.issue(&request(TokenKind::Reverse(ReverseLevel::Level1)))?;

@@ -9,7 +9,7 @@ use ring::hmac;
 use zeroize::Zeroizing;
 
 use crate::config::{Method, ProjectConfig, SourceRef, Timestamp, Treatment};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::keys::Keyring;
 use crate::token::{Grant, TokenType};
 use crate::transform::derive::{derive, domain_level1, domain_level2, kdf_info, Purpose};
@@ -17,6 +17,18 @@ use crate::transform::envelope::{Header, Mode};
 use crate::transform::{Backward, Forward, ForwardCipher, Plan, SharedKey, SourceCheck};
 
 const MAX_CACHED_KEYS: usize = 4096;
+
+/// Refuses a key version the keyring does not hold, with its own sub-code.
+fn held(ring: &Keyring, version: u16) -> Result<()> {
+    if ring.get(version).is_none() {
+        return Err(Error::with_detail(
+            ErrorKind::InvalidClaims,
+            Detail::UnknownKeyVersion,
+            format!("key version {version} is not held by this engine (retired, or not installed here)"),
+        ));
+    }
+    Ok(())
+}
 
 fn mode_of(cfg: &ProjectConfig) -> Mode {
     match (cfg.method, cfg.treatment) {
@@ -84,8 +96,15 @@ impl KeySchedule {
         Ok(derived)
     }
 
-    fn forward(&self, ring: &Keyring, cfg: &ProjectConfig, level: u8, domain: Vec<u8>) -> Result<Forward> {
-        let version = ring.primary_version();
+    fn forward(
+        &self,
+        ring: &Keyring,
+        cfg: &ProjectConfig,
+        level: u8,
+        domain: Vec<u8>,
+        version: u16,
+    ) -> Result<Forward> {
+        held(ring, version)?;
         let mode = mode_of(cfg);
         let day = Some(cfg.retention_end.day());
         let cipher = match mode {
@@ -129,11 +148,108 @@ impl KeySchedule {
         Ok(Backward { level, mode, domain, keys, format })
     }
 
+    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Keyring>> {
+        self.keyring.read().map_err(|_| Error::new(ErrorKind::Internal, "keyring lock poisoned"))
+    }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Keyring>> {
+        self.keyring.write().map_err(|_| Error::new(ErrorKind::Internal, "keyring lock poisoned"))
+    }
+
+    /// Every version held, ascending, and the primary one.
+    pub(crate) fn versions(&self) -> Result<(Vec<u16>, u16)> {
+        let ring = self.read()?;
+        Ok((ring.versions(), ring.primary_version()))
+    }
+
+    /// Adds a key version (rotation); `primary` makes it the keyring's primary.
+    pub(crate) fn add(&self, key: crate::keys::MasterKey, primary: bool) -> Result<()> {
+        let mut ring = self.write()?;
+        let today = ring.chain_day();
+        let mut key = key;
+        // A new key starts no earlier than the ring's chains: its chain must not reach back to
+        // days the other versions have already erased.
+        key.advance_to(today);
+        let v = key.version();
+        ring.add(key)?;
+        if primary {
+            ring.set_primary(v)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a key version (retirement): every cached key is erased with it.
+    pub(crate) fn remove(&self, version: u16) -> Result<()> {
+        let mut ring = self.write()?;
+        ring.remove(version)?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
+        Ok(())
+    }
+
+    /// Refuses a grant naming a key version (its own or its source's) this keyring does not hold.
+    pub(crate) fn check_held(&self, g: &Grant) -> Result<()> {
+        let ring = self.read()?;
+        held(&ring, g.key_version)?;
+        if let Some(kv) = g.source.as_ref().and_then(|s| s.key_version) {
+            held(&ring, kv)?;
+        }
+        Ok(())
+    }
+
+    /// The plan of a batch under the grant's key version.
     pub(crate) fn plan(&self, g: &Grant) -> Result<Plan> {
-        let ring = self.keyring.read().map_err(|_| Error::new(ErrorKind::Internal, "keyring lock poisoned"))?;
+        self.plan_at(g, g.key_version)
+    }
+
+    /// A rewrap: the grant's (reverse) pseudonyms read under any held version, written again
+    /// under the grant's key version, in the same domain and mode.
+    pub(crate) fn rewrap_plan(&self, g: &Grant) -> Result<Plan> {
+        if g.token_type != TokenType::Rev || !g.config.method.is_reversible() {
+            return Err(Error::with_detail(
+                ErrorKind::WrongOperation,
+                Detail::NotRewrappable,
+                "only a reverse token of a reversible project can rewrap its pseudonyms",
+            ));
+        }
+        let Plan::Reverse(back) = self.plan(g)? else {
+            return Err(Error::new(ErrorKind::Internal, "a reverse token planned something else"));
+        };
+        let ring = self.read()?;
+        let fwd = self.forward(&ring, &g.config, back.level, back.domain.clone(), g.key_version)?;
+        Ok(Plan::Rewrap(back, fwd))
+    }
+
+    /// A lookup: the pseudonymisation of a `psn` or `sec` grant under `version` instead of the
+    /// grant's own (deterministic treatment only).
+    pub(crate) fn lookup_plan(&self, g: &Grant, version: u16) -> Result<Plan> {
+        if g.token_type == TokenType::Rev {
+            return Err(Error::new(ErrorKind::WrongOperation, "a lookup takes a psn or sec token"));
+        }
+        if g.config.treatment != Treatment::Same {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidInput,
+                Detail::NotDeterministic,
+                "a lookup needs a project with `same` treatment: `different` pseudonyms are fresh every time",
+            ));
+        }
+        self.plan_at(g, version)
+    }
+
+    fn plan_at(&self, g: &Grant, version: u16) -> Result<Plan> {
+        let ring = self.read()?;
+        // A token naming a version this engine does not hold is refused as a whole (a clear
+        // error, not an opaque per-item failure): retired, or installed on another engine only.
+        held(&ring, g.key_version)?;
+        if let Some(kv) = g.source.as_ref().and_then(|s| s.key_version) {
+            held(&ring, kv)?;
+        }
         let missing_source = || Error::new(ErrorKind::InvalidClaims, "the token names no source");
         match g.token_type {
-            TokenType::Psn => Ok(Plan::Pseudonymise(self.forward(&ring, &g.config, 1, domain_level1(&g.project))?)),
+            TokenType::Psn => {
+                Ok(Plan::Pseudonymise(self.forward(&ring, &g.config, 1, domain_level1(&g.project), version)?))
+            }
             TokenType::Sec => {
                 let src: &SourceRef = g.source.as_ref().ok_or_else(missing_source)?;
                 let check = match src.method {
@@ -148,7 +264,7 @@ impl KeySchedule {
                     Method::NotReversible => SourceCheck::Envelope { format: src.format, versions: ring.versions() },
                 };
                 let domain = domain_level2(&src.organisation, &src.project, &g.project);
-                Ok(Plan::Secondary(check, self.forward(&ring, &g.config, 2, domain)?))
+                Ok(Plan::Secondary(check, self.forward(&ring, &g.config, 2, domain, version)?))
             }
             TokenType::Rev => {
                 let domain = match g.level {

@@ -166,6 +166,7 @@ fn issuing_policy_refusals() {
             request: ok.id.clone(),
             config: p.config,
             lifetime: Duration::from_secs(60),
+            key_version: Some(p.key_version),
         };
         assert_eq!(detail(policy.check(&req, now())).1, Some("request_mismatch"));
         req.organisation = org(2);
@@ -761,12 +762,25 @@ fn postgres_nodes_starting_together_migrate_once_and_foreign_or_newer_schemas_ar
         })
         .collect();
     for t in opened {
-        assert_eq!(t.join().unwrap().unwrap(), 2);
+        assert_eq!(t.join().unwrap().unwrap(), 3);
     }
     let a = Registry::open_postgres(&url, RegistryOptions::default()).unwrap();
     a.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
     let b = Registry::open_postgres(&url, RegistryOptions::default()).unwrap();
     assert_eq!(b.projects().unwrap().len(), 1, "a second node sees the first one's records");
+
+    // A schema-2 database (before key versions): its projects are bound to version 1.
+    let old = pg.fresh_url();
+    let reg = Registry::open_postgres(&old, RegistryOptions { primary_key_version: 5, ..Default::default() }).unwrap();
+    reg.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
+    drop(reg);
+    pg.psql(
+        old.rsplit('/').next().unwrap(),
+        "ALTER TABLE projects DROP COLUMN key_version; ALTER TABLE projects DROP COLUMN key_versions; \
+         ALTER TABLE audit DROP COLUMN key_version; UPDATE pseudo_registry_schema SET version = 2",
+    );
+    let p = Registry::open_postgres(&old, RegistryOptions::default()).unwrap().project(&project("P1")).unwrap();
+    assert_eq!((p.key_version, p.key_versions), (1, vec![1]));
 
     let newer = pg.fresh_url();
     PostgresStore::open(&newer).unwrap();
@@ -807,4 +821,57 @@ fn postgres_over_tls_verifies_the_server() {
         detail(PostgresStore::open_with_ca(&url, Some(b"not a certificate"))),
         (ErrorKind::InvalidInput, Some("bad_ca"))
     );
+}
+
+#[test]
+fn projects_move_to_another_key_version_on_every_store() {
+    for (name, reg) in stores() {
+        let f = Fixture::new();
+        let req = approved(&reg, "P1", Method::Reversible, true);
+        let t = issue(&reg, &f, &req, IssueKind::Pseudonymise).unwrap();
+        assert_eq!(detail(reg.check_retire(1, now())), (ErrorKind::InvalidState, Some("key_version_in_use")), "{name}");
+        let (p, revoked) = reg.rekey_project(&admin(), &project("P1"), 2, now()).unwrap();
+        assert_eq!(
+            (p.key_version, p.key_versions.clone(), revoked),
+            (2, vec![1, 2], vec![t.jti().to_owned()]),
+            "{name}"
+        );
+        assert_eq!(reg.project(&project("P1")).unwrap(), p, "{name}: stored");
+        assert_eq!(reg.token(t.jti()).unwrap().status, TokenStatusKind::Revoked, "{name}");
+        // Back to 1 keeps the history without duplicates.
+        let (p, _) = reg.rekey_project(&admin(), &project("P1"), 1, now()).unwrap();
+        assert_eq!((p.key_version, p.key_versions), (1, vec![1, 2]), "{name}");
+        reg.check_retire(2, now()).unwrap();
+        reg.retire_key_version(&admin(), 2, now()).unwrap();
+        let events = reg.audit_events(100).unwrap();
+        let kv: Vec<(Operation, Option<u16>)> = events.iter().map(|e| (e.operation, e.key_version)).collect();
+        assert!(
+            kv.contains(&(Operation::Rekey, Some(2))) && kv.contains(&(Operation::RetireKey, Some(2))),
+            "{name}: {kv:?}"
+        );
+        assert_eq!(kind_of(reg.rekey_project(&admin(), &project("nope"), 2, now())), ErrorKind::NotFound, "{name}");
+    }
+}
+
+#[test]
+fn projects_from_before_key_versions_are_bound_to_version_1() {
+    let dir = std::env::temp_dir().join(format!("pseudo-kv-{}-{}", std::process::id(), now_s()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.db");
+    let reg = Registry::open_sqlite(&path, RegistryOptions { primary_key_version: 5, ..Default::default() }).unwrap();
+    reg.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
+    drop(reg);
+    {
+        // Back to schema 2: no key-version columns.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "ALTER TABLE projects DROP COLUMN key_version; ALTER TABLE projects DROP COLUMN key_versions;
+             ALTER TABLE audit DROP COLUMN key_version; PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let reg = Registry::open_sqlite(&path, RegistryOptions::default()).unwrap();
+    let p = reg.project(&project("P1")).unwrap();
+    assert_eq!((p.key_version, p.key_versions), (1, vec![1]));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -514,8 +514,7 @@ fn null_is_not_an_absent_claim() {
         assert_eq!(kind_of(f.verify(&f.forge(&h, &c))), ErrorKind::InvalidClaims, "{claim}: null on {tt}");
     }
     // sec with "lvl": null, rev level 1 with "src": null.
-    let src =
-        json!({"prj": "P0", "org": org(9).to_string(), "rev": true, "ret": now_s() + 365 * DAY, "fmt": "base64url"});
+    let src = json!({"prj": "P0", "org": org(9).to_string(), "rev": true, "ret": now_s() + 365 * DAY, "fmt": "base64url", "kv": 1});
     let mut h = f.header();
     h["typ"] = json!("pseudo-sec+jwt");
     let mut c = f.claims();
@@ -533,6 +532,38 @@ fn null_is_not_an_absent_claim() {
     rev(&c).unwrap();
     c["src"] = serde_json::Value::Null;
     assert_eq!(kind_of(rev(&c)), ErrorKind::InvalidClaims);
+}
+
+#[test]
+fn the_key_version_claim_is_required_and_strictly_typed() {
+    let f = Fixture::new();
+    let detail = |r: Result<Grant>| r.map(|_| ()).map_err(|e| (e.kind(), e.detail().map(str::to_owned)));
+    // Absent: a precise sub-code (a token from before key versions).
+    let mut c = f.claims();
+    c.as_object_mut().unwrap().remove("kv");
+    assert_eq!(
+        detail(f.verify(&f.forge(&f.header(), &c))),
+        Err((ErrorKind::InvalidClaims, Some("no_key_version".into())))
+    );
+    // null, 0, a string, a fraction, a negative number, past u16: invalid claims.
+    for bad in [json!(null), json!(0), json!("1"), json!(1.5), json!(-1), json!(65536)] {
+        let mut c = f.claims();
+        c["kv"] = bad.clone();
+        assert_eq!(kind_of(f.verify(&f.forge(&f.header(), &c))), ErrorKind::InvalidClaims, "kv = {bad}");
+    }
+    // A sec token's source must name its version too.
+    let mut h = f.header();
+    h["typ"] = json!("pseudo-sec+jwt");
+    let mut c = f.claims();
+    c["tt"] = json!("sec");
+    c["src"] =
+        json!({"prj": "P0", "org": org(9).to_string(), "rev": true, "ret": now_s() + 365 * DAY, "fmt": "base64url"});
+    assert_eq!(detail(f.verify(&f.forge(&h, &c))), Err((ErrorKind::InvalidClaims, Some("no_key_version".into()))));
+    c["src"]["kv"] = json!(null);
+    assert_eq!(kind_of(f.verify(&f.forge(&h, &c))), ErrorKind::InvalidClaims);
+    c["src"]["kv"] = json!(1);
+    let g = f.verify(&f.forge(&h, &c)).unwrap();
+    assert_eq!((g.key_version(), g.source().unwrap().key_version), (1, Some(1)));
 }
 
 #[test]

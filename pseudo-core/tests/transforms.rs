@@ -218,14 +218,24 @@ fn key_rotation_reverses_old_versions() {
     ring.add(MasterKey::generate_at(2, now()).unwrap()).unwrap();
     ring.set_primary(2).unwrap();
     let e2 = Engine::new(ring, &[f.authority.verifying_key().clone()], EngineOptions::new(ISSUER, AUDIENCE)).unwrap();
-    let new = e2.call(Operation::Pseudonymise, &t, &["v"], BatchMode::Strict, now()).unwrap().into_strings().unwrap();
+    // The project stays bound to version 1: rotation changes none of its pseudonyms.
+    let same = e2.call(Operation::Pseudonymise, &t, &["v"], BatchMode::Strict, now()).unwrap().into_strings().unwrap();
+    assert_eq!(same, old);
+    // A project bound to version 2 (its token's kv) gets version-2 pseudonyms.
+    let t2 = f
+        .authority
+        .issue_at(&TokenRequest { key_version: Some(2), ..request(TokenKind::Pseudonymise, "P1", c) }, now());
+    let t2 = t2.unwrap().into_token();
+    let new = e2.call(Operation::Pseudonymise, &t2, &["v"], BatchMode::Strict, now()).unwrap().into_strings().unwrap();
     assert_ne!(new, old);
     let rev = f.issue(TokenKind::Reverse(ReverseLevel::Level1), "P1", c);
     let both = [old[0].as_str(), new[0].as_str()];
     let back = e2.call(Operation::Reverse, &rev, &both, BatchMode::Strict, now()).unwrap().into_strings().unwrap();
     assert_eq!(back, ["v", "v"]);
-    // The old engine does not know version 2.
+    // The old engine does not know version 2: its pseudonyms do not read, its tokens are refused.
     assert_eq!(f.rev(&rev, &new).unwrap_err().item_failures()[0].code, ItemCode::InvalidPseudonym);
+    let e = f.psn(&t2, &["v"]).unwrap_err();
+    assert_eq!((e.kind(), e.detail()), (ErrorKind::InvalidClaims, Some("unknown_key_version")));
 }
 
 #[test]

@@ -40,6 +40,35 @@ fn every_vector_case_is_reproduced() {
 }
 
 #[test]
+fn every_rewrap_vector_is_reproduced() {
+    let doc = load();
+    let engine = engine(&doc);
+    let cases = doc["rewrap_cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let out = engine
+            .rewrap(case["token"].as_str().unwrap(), &strings(&case["inputs"]))
+            .unwrap_or_else(|e| panic!("{}: {e}", case["name"]));
+        assert_eq!(out, strings(&case["outputs"]), "{}", case["name"]);
+    }
+}
+
+#[test]
+fn vector_tokens_carry_their_key_version() {
+    let doc = load();
+    for case in doc["cases"].as_array().unwrap().iter().chain(doc["rewrap_cases"].as_array().unwrap()) {
+        let payload = case["token"].as_str().unwrap().split('.').nth(1).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&data_encoding::BASE64URL_NOPAD.decode(payload.as_bytes()).unwrap()).unwrap();
+        let kv = claims["kv"].as_u64().unwrap();
+        assert!(kv == 1 || kv == 2, "{}", case["name"]);
+        if let Some(src) = claims.get("src") {
+            assert_eq!(src["kv"].as_u64(), Some(2), "{}", case["name"]);
+        }
+    }
+}
+
+#[test]
 fn vector_keys_match_their_parts() {
     let doc = load();
     let sk = SigningKey::from_pem(doc["signing_key_pem"].as_str().unwrap()).unwrap();

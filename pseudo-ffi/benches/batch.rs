@@ -49,6 +49,7 @@ fn setup() -> Setup {
                 format: OutputFormat::Base64url,
             },
             lifetime: Duration::from_secs(86_400),
+            key_version: None,
         })
         .unwrap()
         .into_token();

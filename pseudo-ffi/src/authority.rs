@@ -149,6 +149,7 @@ unsafe fn source(src: *const pseudo_source_ref) -> FfiResult<SourceRef> {
         method: method(s.method)?,
         retention_end: timestamp(s.retention_end),
         format: format(s.format)?,
+        key_version: None,
     })
 }
 
@@ -194,6 +195,7 @@ unsafe fn token_request(r: &pseudo_token_request) -> FfiResult<TokenRequest> {
             format: format(r.config.format)?,
         },
         lifetime: Duration::from_secs(r.lifetime_seconds),
+        key_version: None,
     })
 }
 
@@ -224,6 +226,75 @@ pub unsafe extern "C" fn pseudo_authority_new(
         let inner = Authority::new(copy, issuer, audience)?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(pseudo_authority { inner })) };
+        Ok(())
+    })
+}
+
+/// `pseudo_authority_new` for an engine whose primary key version is `key_version` (1–65535):
+/// tokens name it (`kv`) when their request names none. `pseudo_authority_new` uses version 1.
+/// Key versions came after `pseudo_token_request` was published: this function and
+/// `pseudo_authority_issue_for_version` carry them without changing that struct's layout.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`
+/// (empty issuer or audience, version 0).
+///
+/// # Safety
+/// As `pseudo_authority_new`.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_authority_new_with_key_version(
+    key: *const pseudo_signing_key,
+    issuer: *const c_char,
+    audience: *const c_char,
+    key_version: u16,
+    out: *mut *mut pseudo_authority,
+) -> pseudo_status {
+    guard(|| {
+        let key = arg!(handle key);
+        let issuer = arg!(text issuer);
+        let audience = arg!(text audience);
+        out_check(out, "out")?;
+        let copy = SigningKey::from_pkcs8_der(&key.inner.to_pkcs8_der())?;
+        let inner = Authority::new(copy, issuer, audience)?.with_key_version(key_version)?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_authority { inner })) };
+        Ok(())
+    })
+}
+
+/// `pseudo_authority_issue` for a project bound to key version `key_version` (its `kv` claim)
+/// and, for a secondary or level-2 reverse token, a source bound to `source_key_version`
+/// (`src.kv`). 0 for either means the authority's own version.
+///
+/// Returns as `pseudo_authority_issue`.
+///
+/// # Safety
+/// As `pseudo_authority_issue`.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_authority_issue_for_version(
+    authority: *const pseudo_authority,
+    request: *const pseudo_token_request,
+    key_version: u16,
+    source_key_version: u16,
+    now: i64,
+    out: *mut *mut pseudo_token,
+) -> pseudo_status {
+    guard(|| {
+        let authority = arg!(handle authority);
+        let request = arg!(handle request);
+        out_check(out, "out")?;
+        // SAFETY: forwarded contract.
+        let mut request = unsafe { token_request(request) }?;
+        let named = |v: u16| (v != 0).then_some(v);
+        request.key_version = named(key_version);
+        match &mut request.kind {
+            TokenKind::Secondary(s) | TokenKind::Reverse(ReverseLevel::Level2(s)) => {
+                s.key_version = named(source_key_version)
+            }
+            _ => {}
+        }
+        let issued = authority.inner.issue_at(&request, timestamp(now))?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_token::from_issued(issued))) };
         Ok(())
     })
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use pseudo_core::{BatchMode, BatchOutput, Engine, EngineOptions, ItemCode, Limits, Operation, Validation};
 
 use crate::enums::*;
-use crate::keys::{boxed, copy_keyring, export_keyring_into, free_box, pseudo_keyring, pseudo_verifying_key};
+use crate::keys::{
+    boxed, copy_keyring, export_keyring_into, free_box, pseudo_keyring, pseudo_master_key, pseudo_verifying_key,
+};
 use crate::registry::pseudo_registry;
 use crate::status::{
     array, bytes, guard, guard_value, handle, out_check, pseudo_status, put, text, timestamp, Fail, FfiResult,
@@ -85,7 +87,8 @@ pub(crate) fn operation(v: pseudo_operation) -> FfiResult<Operation> {
     match v {
         PSEUDO_OPERATION_PSEUDONYMISE => Ok(Operation::Pseudonymise),
         PSEUDO_OPERATION_REVERSE => Ok(Operation::Reverse),
-        _ => Err(Fail::invalid("`op` is not a PSEUDO_OPERATION_* value")),
+        PSEUDO_OPERATION_REWRAP => Ok(Operation::Rewrap),
+        _ => Err(Fail::invalid("`op` is PSEUDO_OPERATION_PSEUDONYMISE, _REVERSE or _REWRAP")),
     }
 }
 
@@ -302,6 +305,59 @@ pub unsafe extern "C" fn pseudo_engine_call(
     })
 }
 
+/// Lookup: pseudonymises the `values_len` values with a `psn` or `sec` token as key version
+/// `version` would have made them (0: the token's own `kv`), for a project with `same`
+/// treatment, so that records made before the project moved to a new version can be matched
+/// while they are re-pseudonymised from their originals. Call it once per version the project
+/// used (`pseudo_registry_project_key_version` gives the current one). Values, `mode`, `now`,
+/// `*out` and the returns as `pseudo_engine_call`, plus `PSEUDO_INVALID_CLAIMS` (detail
+/// `unknown_key_version`: a version the engine does not hold) and `PSEUDO_INVALID_INPUT`
+/// (detail `not_deterministic`: `different` treatment). Thread-safe.
+///
+/// # Safety
+/// As `pseudo_engine_call`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn pseudo_engine_lookup(
+    engine: *const pseudo_engine,
+    token: *const c_char,
+    values: *const pseudo_str,
+    values_len: usize,
+    version: u16,
+    mode: pseudo_batch_mode,
+    now: i64,
+    out: *mut *mut pseudo_batch,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        let token = arg!(text token);
+        out_check(out, "out")?;
+        let mode = batch_mode(mode)?;
+        // SAFETY: forwarded contract.
+        let raw = unsafe { array(values, values_len, "values") }?;
+        let mut strs: Vec<&str> = Vec::with_capacity(raw.len());
+        for (i, v) in raw.iter().enumerate() {
+            // SAFETY: each element's `ptr` is readable for `len` bytes (contract).
+            let b = unsafe { bytes(v.ptr.cast(), v.len, "values[i].ptr") }
+                .map_err(|f| Fail::new(f.status, format!("value {i}: {}", f.message)))?;
+            let s = std::str::from_utf8(b)
+                .map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_UTF8, format!("value {i} is not valid UTF-8")))?;
+            strs.push(s);
+        }
+        let now = timestamp(now);
+        let versions = if version == 0 {
+            vec![engine.inner.verify_at(token, Operation::Lookup, now)?.key_version()]
+        } else {
+            vec![version]
+        };
+        let mut outs = engine.inner.lookup(token, &strs, &versions, mode, now)?;
+        let (_, inner) = outs.pop().ok_or_else(|| Fail::new(pseudo_status::PSEUDO_INTERNAL, "no lookup result"))?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_batch { inner })) };
+        Ok(())
+    })
+}
+
 /// Steps every key chain forward to the UTC day of `now` (Unix seconds), erasing earlier chain
 /// secrets. `*out_changed` (may be NULL) is set to whether the keys changed; when they did, the
 /// host should persist `pseudo_engine_export_keyring`. Calls run it by themselves (never past
@@ -326,6 +382,107 @@ pub unsafe extern "C" fn pseudo_engine_advance_keys(
             // SAFETY: non-NULL; writable by contract.
             unsafe { put(out_changed, changed) };
         }
+        Ok(())
+    })
+}
+
+/// Copies the key versions the engine holds, ascending, into `buf` (room for `cap` versions):
+/// tokens naming another version are refused (`PSEUDO_INVALID_CLAIMS`, detail
+/// `unknown_key_version`). `*out_len` receives the number held; when `cap` is too small nothing
+/// is copied and `PSEUDO_BUFFER_TOO_SMALL` is returned. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `engine` is NULL or a live handle; `buf` is NULL (with `cap` 0) or writable for `cap` values;
+/// `out_len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_key_versions(
+    engine: *const pseudo_engine,
+    buf: *mut u16,
+    cap: usize,
+    out_len: *mut usize,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        out_check(out_len, "out_len")?;
+        let versions = engine.inner.key_versions();
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out_len, versions.len()) };
+        if versions.len() > cap {
+            return Err(Fail::new(
+                pseudo_status::PSEUDO_BUFFER_TOO_SMALL,
+                "the buffer holds fewer versions than the engine",
+            ));
+        }
+        if !versions.is_empty() {
+            out_check(buf, "buf")?;
+            // SAFETY: `buf` is writable for `cap` ≥ len values by contract, and does not overlap
+            // the vector we own.
+            unsafe { std::ptr::copy_nonoverlapping(versions.as_ptr(), buf, versions.len()) };
+        }
+        Ok(())
+    })
+}
+
+/// Writes the engine keyring's primary version to `*out`. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `engine` is NULL or a live handle; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_primary_key_version(
+    engine: *const pseudo_engine,
+    out: *mut u16,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        out_check(out, "out")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, engine.inner.primary_key_version()) };
+        Ok(())
+    })
+}
+
+/// Rotation: adds a copy of `key` (the caller keeps and frees its own) to the engine and, when
+/// `primary`, makes it the primary version. Projects bound to other versions keep every
+/// pseudonym. Persist `pseudo_engine_export_keyring` afterwards. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (the version is held).
+///
+/// # Safety
+/// `engine` and `key` are NULL or live handles.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_add_key_version(
+    engine: *const pseudo_engine,
+    key: *const pseudo_master_key,
+    primary: bool,
+) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        let key = arg!(handle key);
+        let copy = pseudo_core::MasterKey::from_bytes(&key.inner.to_bytes())?;
+        engine.inner.add_key_version(copy, primary)?;
+        Ok(())
+    })
+}
+
+/// Retirement: removes key `version` from the engine (its secrets wiped); its tokens and
+/// pseudonyms are refused from then on. Ask the registry first
+/// (`pseudo_registry_retire_key_version`): it refuses while a project is bound to the version.
+/// Persist `pseudo_engine_export_keyring` afterwards. Thread-safe.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_INPUT` (the primary version),
+/// `PSEUDO_INVALID_KEY` (not held).
+///
+/// # Safety
+/// `engine` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_engine_retire_key_version(engine: *const pseudo_engine, version: u16) -> pseudo_status {
+    guard(|| {
+        let engine = arg!(handle engine);
+        engine.inner.retire_key_version(version)?;
         Ok(())
     })
 }

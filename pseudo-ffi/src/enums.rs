@@ -47,6 +47,15 @@ pub type pseudo_operation = u32;
 pub const PSEUDO_OPERATION_PSEUDONYMISE: pseudo_operation = 0;
 /// Reverse (`/api/request-psn-rev`): takes `rev` tokens.
 pub const PSEUDO_OPERATION_REVERSE: pseudo_operation = 1;
+/// Rewrap: a reversible project's pseudonyms under an old key version in, the same values'
+/// pseudonyms under the `rev` token's key version out (no original leaves the engine).
+pub const PSEUDO_OPERATION_REWRAP: pseudo_operation = 2;
+/// Lookup (audit events only): values pseudonymised under each key version a project used.
+pub const PSEUDO_OPERATION_LOOKUP: pseudo_operation = 3;
+/// Registry event (audit only): a project was moved to another key version.
+pub const PSEUDO_OPERATION_REKEY: pseudo_operation = 4;
+/// Registry event (audit only): a key version was retired.
+pub const PSEUDO_OPERATION_RETIRE_KEY: pseudo_operation = 5;
 
 /// What happens when items of a batch fail: a `PSEUDO_BATCH_*` value.
 #[allow(non_camel_case_types)]

@@ -473,6 +473,10 @@ fn owned_audit(e: &AuditEvent) -> FfiResult<OwnedAuditEvent> {
         operation: match e.operation {
             pseudo_core::Operation::Pseudonymise => PSEUDO_OPERATION_PSEUDONYMISE,
             pseudo_core::Operation::Reverse => PSEUDO_OPERATION_REVERSE,
+            pseudo_core::Operation::Rewrap => PSEUDO_OPERATION_REWRAP,
+            pseudo_core::Operation::Lookup => PSEUDO_OPERATION_LOOKUP,
+            pseudo_core::Operation::Rekey => PSEUDO_OPERATION_REKEY,
+            pseudo_core::Operation::RetireKey => PSEUDO_OPERATION_RETIRE_KEY,
         },
         items: e.items,
         failed_items: e.failed_items,
@@ -608,6 +612,115 @@ pub unsafe extern "C" fn pseudo_registry_new_in_memory(
         let inner = Registry::new(Arc::new(MemoryStore::new()), registry_options(revocation_staleness_ms));
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(pseudo_registry { inner: Arc::new(inner) })) };
+        Ok(())
+    })
+}
+
+/// `pseudo_registry_open` (a non-NULL `path`) or `pseudo_registry_new_in_memory` (a NULL
+/// `path`) for an authority whose engine's primary key version is `primary_key_version`: new
+/// projects are bound to it. The other two open functions use version 1.
+///
+/// Returns as `pseudo_registry_open`, and `PSEUDO_INVALID_INPUT` for version 0.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_registry_open_with_key_version(
+    path: *const c_char,
+    revocation_staleness_ms: u64,
+    primary_key_version: u16,
+    out: *mut *mut pseudo_registry,
+) -> pseudo_status {
+    guard(|| {
+        out_check(out, "out")?;
+        if primary_key_version == 0 {
+            return Err(Fail::new(pseudo_status::PSEUDO_INVALID_INPUT, "key versions start at 1"));
+        }
+        let options = RegistryOptions { primary_key_version, ..registry_options(revocation_staleness_ms) };
+        let inner = if path.is_null() {
+            Registry::new(Arc::new(MemoryStore::new()), options)
+        } else {
+            Registry::open_sqlite(arg!(text path), options)?
+        };
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(pseudo_registry { inner: Arc::new(inner) })) };
+        Ok(())
+    })
+}
+
+/// Writes the key version project `project` is bound to (its tokens' `kv`) to `*out`.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`,
+/// `PSEUDO_NOT_FOUND`, `PSEUDO_STORAGE`.
+///
+/// # Safety
+/// `registry` is NULL or a live handle; `project` is NULL or NUL-terminated; `out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_registry_project_key_version(
+    registry: *const pseudo_registry,
+    project: *const c_char,
+    out: *mut u16,
+) -> pseudo_status {
+    guard(|| {
+        let reg = arg!(handle registry);
+        let id = project_id(arg!(text project))?;
+        out_check(out, "out")?;
+        let p = reg.inner.project(&id)?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, p.key_version) };
+        Ok(())
+    })
+}
+
+/// Moves project `project` to key version `version` as of `now` (administrators only): its
+/// tokens are revoked, the move is audited; rewrap its pseudonyms afterwards with a new reverse
+/// token (`pseudo_engine_call` with `PSEUDO_OPERATION_REWRAP`). The engine must hold `version`.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_INVALID_UTF8`, `PSEUDO_INVALID_INPUT`,
+/// `PSEUDO_NOT_FOUND`, `PSEUDO_PERMISSION_DENIED` (detail `not_admin`), `PSEUDO_INVALID_STATE`
+/// (detail `same_key_version`), `PSEUDO_STORAGE`.
+///
+/// # Safety
+/// `registry` is NULL or a live handle; `actor` is NULL or a valid struct; `project` is NULL or
+/// NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_registry_rekey_project(
+    registry: *const pseudo_registry,
+    actor: *const pseudo_principal,
+    project: *const c_char,
+    version: u16,
+    now: i64,
+) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
+        let id = project_id(arg!(text project))?;
+        reg.rekey_project(&actor, &id, version, timestamp(now))?;
+        Ok(())
+    })
+}
+
+/// Records the retirement of key `version` as of `now` (administrators only), refused while a
+/// project is bound to it (`PSEUDO_INVALID_STATE`, detail `key_version_in_use`); then remove it
+/// from the engine with `pseudo_engine_retire_key_version`.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`, `PSEUDO_PERMISSION_DENIED`,
+/// `PSEUDO_INVALID_STATE`, `PSEUDO_STORAGE`.
+///
+/// # Safety
+/// `registry` is NULL or a live handle; `actor` is NULL or a valid struct.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_registry_retire_key_version(
+    registry: *const pseudo_registry,
+    actor: *const pseudo_principal,
+    version: u16,
+    now: i64,
+) -> pseudo_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
+        reg.retire_key_version(&actor, version, timestamp(now))?;
         Ok(())
     })
 }

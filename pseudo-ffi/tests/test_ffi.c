@@ -819,6 +819,117 @@ static void test_threads(void) {
   pseudo_token_free(t);
 }
 
+static int detail_is(const char *want) {
+  char d[64];
+  size_t n = 0;
+  if (pseudo_last_error_detail(d, sizeof d, &n) != PSEUDO_OK) return 0;
+  return strcmp(d, want) == 0;
+}
+
+/* Key versions: a rotation changes no `same` pseudonym of a project bound to version 1; a
+   version-2 token makes version-2 pseudonyms; rewrap moves version-1 pseudonyms to version 2
+   (equal to fresh ones, reversing to the originals); a retired version is refused. */
+static void test_key_versions(void) {
+  pseudo_engine *e = make_engine(ring, vk, ISS, 0);
+  pseudo_str vals[2] = {S("Example PID 1"), S("Example PID 2")};
+  pseudo_project_config cfg = config(PSEUDO_METHOD_REVERSIBLE, PSEUDO_TREATMENT_SAME, PSEUDO_FORMAT_BASE64URL);
+  pseudo_token_request r = request(PSEUDO_TOKEN_PSEUDONYMISE, "P-KV", cfg);
+  pseudo_token *psn1 = issue(&r); /* the authority's version: 1 */
+  pseudo_batch *before = call(e, PSEUDO_OPERATION_PSEUDONYMISE, psn1, vals, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  char *old0 = item_copy(before, 0), *old1 = item_copy(before, 1);
+
+  pseudo_master_key *mk2 = NULL;
+  EXPECT(pseudo_master_key_generate(2, now_s, &mk2), PSEUDO_OK);
+  EXPECT(pseudo_engine_add_key_version(e, mk2, true), PSEUDO_OK);
+  EXPECT(pseudo_engine_add_key_version(e, mk2, false), PSEUDO_INVALID_INPUT); /* held already */
+  EXPECT(pseudo_engine_add_key_version(NULL, mk2, false), PSEUDO_NULL_ARGUMENT);
+  uint16_t held[4] = {0}, primary = 0;
+  size_t n = 0;
+  EXPECT(pseudo_engine_key_versions(e, held, 1, &n), PSEUDO_BUFFER_TOO_SMALL);
+  CHECK(n == 2);
+  EXPECT(pseudo_engine_key_versions(e, held, 4, &n), PSEUDO_OK);
+  CHECK(n == 2 && held[0] == 1 && held[1] == 2);
+  EXPECT(pseudo_engine_primary_key_version(e, &primary), PSEUDO_OK);
+  CHECK(primary == 2);
+
+  /* The same token, after the rotation: identical pseudonyms. */
+  pseudo_batch *after = call(e, PSEUDO_OPERATION_PSEUDONYMISE, psn1, vals, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  CHECK(item_equals(after, 0, old0) && item_equals(after, 1, old1));
+  /* A project bound to version 2 (an authority configured with it, or a token naming it). */
+  pseudo_authority *auth2 = NULL;
+  EXPECT(pseudo_authority_new_with_key_version(sk, ISS, AUD, 0, &auth2), PSEUDO_INVALID_INPUT);
+  EXPECT(pseudo_authority_new_with_key_version(sk, ISS, AUD, 2, &auth2), PSEUDO_OK);
+  pseudo_token *psn2 = NULL, *rev2 = NULL, *psn2b = NULL;
+  EXPECT(pseudo_authority_issue(auth2, &r, now_s, &psn2), PSEUDO_OK);
+  EXPECT(pseudo_authority_issue_for_version(auth, &r, 2, 0, now_s, &psn2b), PSEUDO_OK);
+  pseudo_batch *fresh = call(e, PSEUDO_OPERATION_PSEUDONYMISE, psn2, vals, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  pseudo_batch *fresh_b = call(e, PSEUDO_OPERATION_PSEUDONYMISE, psn2b, vals, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  char *new0 = item_copy(fresh, 0), *new1 = item_copy(fresh, 1);
+  CHECK(strcmp(new0, old0) != 0);
+  CHECK(item_equals(fresh_b, 0, new0) && item_equals(fresh_b, 1, new1));
+
+  /* Rewrap with a version-2 reverse token of the project. */
+  pseudo_token_request rr = request(PSEUDO_TOKEN_REVERSE_LEVEL1, "P-KV", cfg);
+  EXPECT(pseudo_authority_issue(auth2, &rr, now_s, &rev2), PSEUDO_OK);
+  pseudo_str olds[2] = {S(old0), S(old1)};
+  pseudo_batch *rw = call(e, PSEUDO_OPERATION_REWRAP, rev2, olds, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  CHECK(item_equals(rw, 0, new0) && item_equals(rw, 1, new1));
+  pseudo_str news[2] = {S(new0), S(new1)};
+  pseudo_batch *back = call(e, PSEUDO_OPERATION_REVERSE, rev2, news, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  CHECK(item_equals(back, 0, "Example PID 1") && item_equals(back, 1, "Example PID 2"));
+  /* Rewrap takes only reverse tokens. */
+  call(e, PSEUDO_OPERATION_REWRAP, psn2, olds, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_WRONG_OPERATION);
+
+  /* Retire version 1: its tokens are refused with a clear detail, its pseudonyms no longer read. */
+  EXPECT(pseudo_engine_retire_key_version(e, 2), PSEUDO_INVALID_INPUT); /* the primary */
+  EXPECT(pseudo_engine_retire_key_version(e, 1), PSEUDO_OK);
+  EXPECT(pseudo_engine_retire_key_version(e, 1), PSEUDO_INVALID_KEY);
+  call(e, PSEUDO_OPERATION_PSEUDONYMISE, psn1, vals, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_INVALID_CLAIMS);
+  CHECK(detail_is("unknown_key_version"));
+  call(e, PSEUDO_OPERATION_REVERSE, rev2, olds, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_BATCH_FAILED);
+
+  /* Lookup (not-reversible project, moved from version 2 to 3): old records still match. */
+  pseudo_master_key *mk3 = NULL;
+  EXPECT(pseudo_master_key_generate(3, now_s, &mk3), PSEUDO_OK);
+  EXPECT(pseudo_engine_add_key_version(e, mk3, true), PSEUDO_OK);
+  pseudo_project_config mac = config(PSEUDO_METHOD_NOT_REVERSIBLE, PSEUDO_TREATMENT_SAME, PSEUDO_FORMAT_HEX);
+  pseudo_token_request mr = request(PSEUDO_TOKEN_PSEUDONYMISE, "P-MAC", mac);
+  pseudo_token *mac2 = NULL, *mac3 = NULL;
+  EXPECT(pseudo_authority_issue(auth2, &mr, now_s, &mac2), PSEUDO_OK);
+  EXPECT(pseudo_authority_issue_for_version(auth2, &mr, 3, 0, now_s, &mac3), PSEUDO_OK);
+  pseudo_batch *old_mac = call(e, PSEUDO_OPERATION_PSEUDONYMISE, mac2, vals, 2, PSEUDO_BATCH_STRICT, now_s, PSEUDO_OK);
+  char *m0 = item_copy(old_mac, 0);
+  pseudo_batch *look = NULL, *own = NULL;
+  EXPECT(pseudo_engine_lookup(e, text_of(mac3), vals, 2, 2, PSEUDO_BATCH_STRICT, now_s, &look), PSEUDO_OK);
+  CHECK(look != NULL && item_equals(look, 0, m0));
+  EXPECT(pseudo_engine_lookup(e, text_of(mac3), vals, 2, 0, PSEUDO_BATCH_STRICT, now_s, &own), PSEUDO_OK);
+  CHECK(own != NULL && !item_equals(own, 0, m0));
+  pseudo_batch *none = NULL;
+  EXPECT(pseudo_engine_lookup(e, text_of(mac3), vals, 2, 9, PSEUDO_BATCH_STRICT, now_s, &none), PSEUDO_INVALID_CLAIMS);
+  CHECK(none == NULL && detail_is("unknown_key_version"));
+  pseudo_batch_free(old_mac);
+  pseudo_batch_free(look);
+  pseudo_batch_free(own);
+  free(m0);
+  pseudo_token_free(mac2);
+  pseudo_token_free(mac3);
+  pseudo_master_key_free(mk3);
+
+  pseudo_batch *bs[] = {before, after, fresh, fresh_b, rw, back};
+  for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) pseudo_batch_free(bs[i]);
+  free(old0);
+  free(old1);
+  free(new0);
+  free(new1);
+  pseudo_token_free(psn1);
+  pseudo_token_free(psn2);
+  pseudo_token_free(psn2b);
+  pseudo_token_free(rev2);
+  pseudo_authority_free(auth2);
+  pseudo_master_key_free(mk2);
+  pseudo_engine_free(e);
+}
+
 int main(void) {
   now_s = (int64_t)time(NULL);
   test_version_and_messages();
@@ -830,6 +941,7 @@ int main(void) {
   test_formats_and_secondary();
   test_wire();
   test_threads();
+  test_key_versions();
   pseudo_engine_free(engine);
   pseudo_keyring_free(ring);
   pseudo_authority_free(auth);

@@ -99,9 +99,10 @@ impl ProjectConfig {
 /// The source of a secondary (level-2) pseudonymisation: whose level-1 pseudonyms a ``sec``
 /// token accepts, and what a level-2 reverse token leads back to.
 ///
-/// ``SourceRef(*, project, organisation, config)`` with the source project's id, the
-/// organisation that holds its level-1 pseudonyms (a ``uuid.UUID`` or its text) and the source
-/// project's ``ProjectConfig``.
+/// ``SourceRef(*, project, organisation, config, key_version=None)`` with the source project's
+/// id, the organisation that holds its level-1 pseudonyms (a ``uuid.UUID`` or its text), the
+/// source project's ``ProjectConfig`` and the key version it is bound to (``None``: the issuing
+/// authority's ``key_version``).
 #[pyclass(frozen, eq, module = "pseudo._pseudo")]
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct SourceRef {
@@ -111,8 +112,14 @@ pub(crate) struct SourceRef {
 #[pymethods]
 impl SourceRef {
     #[new]
-    #[pyo3(signature = (*, project, organisation, config))]
-    fn new(py: Python<'_>, project: &str, organisation: &Bound<'_, PyAny>, config: &ProjectConfig) -> PyResult<Self> {
+    #[pyo3(signature = (*, project, organisation, config, key_version = None))]
+    fn new(
+        py: Python<'_>,
+        project: &str,
+        organisation: &Bound<'_, PyAny>,
+        config: &ProjectConfig,
+        key_version: Option<u16>,
+    ) -> PyResult<Self> {
         Ok(SourceRef {
             inner: CoreSource {
                 project: to_project(py, project)?,
@@ -120,8 +127,16 @@ impl SourceRef {
                 method: config.inner.method,
                 retention_end: config.inner.retention_end,
                 format: config.inner.format,
+                key_version,
             },
         })
+    }
+
+    /// The key version the source project is bound to (``src.kv``), or ``None`` for the
+    /// issuing authority's own.
+    #[getter]
+    fn key_version(&self) -> Option<u16> {
+        self.inner.key_version
     }
 
     /// The source project's id.
@@ -238,6 +253,7 @@ struct Common {
     request: String,
     lifetime: Duration,
     now: Timestamp,
+    key_version: Option<u16>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -250,6 +266,7 @@ fn common(
     request: &str,
     lifetime: &Bound<'_, PyAny>,
     now: Option<&Bound<'_, PyAny>>,
+    key_version: Option<u16>,
 ) -> PyResult<Common> {
     Ok(Common {
         project: to_project(py, project)?,
@@ -262,6 +279,7 @@ fn common(
             Some(n) => to_timestamp("now", n)?,
             None => Timestamp::now(),
         },
+        key_version,
     })
 }
 
@@ -275,6 +293,7 @@ impl Authority {
             request: c.request,
             config: c.config,
             lifetime: c.lifetime,
+            key_version: c.key_version,
         };
         let issued = py.detach(|| self.inner.issue_at(&request, c.now)).py_err(py)?;
         Ok(IssuedToken::from_core(issued))
@@ -296,9 +315,19 @@ impl IssuedToken {
 #[pymethods]
 impl Authority {
     #[new]
-    #[pyo3(signature = (signing_key, *, issuer, audience))]
-    fn new(py: Python<'_>, signing_key: &SigningKey, issuer: &str, audience: &str) -> PyResult<Self> {
-        Ok(Authority { inner: core::Authority::new(signing_key.copy(py)?, issuer, audience).py_err(py)? })
+    #[pyo3(signature = (signing_key, *, issuer, audience, key_version = 1))]
+    fn new(py: Python<'_>, signing_key: &SigningKey, issuer: &str, audience: &str, key_version: u16) -> PyResult<Self> {
+        let inner = core::Authority::new(signing_key.copy(py)?, issuer, audience)
+            .and_then(|a| a.with_key_version(key_version))
+            .py_err(py)?;
+        Ok(Authority { inner })
+    }
+
+    /// The engine's primary key version as this authority was configured: tokens name it
+    /// (``kv``) unless ``key_version=`` says otherwise.
+    #[getter]
+    fn key_version(&self) -> u16 {
+        self.inner.key_version()
     }
 
     /// Issues a pseudonymisation (``psn``) token: original values to level-1 pseudonyms of
@@ -307,8 +336,10 @@ impl Authority {
     /// ``organisation`` is the collaborator the token is issued to (a ``uuid.UUID``),
     /// ``subject`` who holds it, ``request`` the approved request it serves. The token is valid
     /// for ``lifetime`` (a ``timedelta``, default one hour), never past the retention end.
-    /// ``now`` (a ``datetime``) issues it as of another instant.
-    #[pyo3(signature = (*, project, organisation, config, subject, request, lifetime = None, now = None))]
+    /// ``now`` (a ``datetime``) issues it as of another instant. ``key_version`` is the key version
+    /// the project is bound to (its ``kv``; default the authority's ``key_version``): the engine
+    /// derives the project's keys from it, so a rotation never changes its pseudonyms.
+    #[pyo3(signature = (*, project, organisation, config, subject, request, lifetime = None, now = None, key_version = None))]
     #[allow(clippy::too_many_arguments)]
     fn issue_pseudonymise(
         &self,
@@ -320,16 +351,17 @@ impl Authority {
         request: &str,
         lifetime: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
+        key_version: Option<u16>,
     ) -> PyResult<IssuedToken> {
         let lifetime = default_lifetime(py, lifetime)?;
-        let c = common(py, project, organisation, config, subject, request, &lifetime, now)?;
+        let c = common(py, project, organisation, config, subject, request, &lifetime, now, key_version)?;
         self.issue(py, TokenKind::Pseudonymise, c)
     }
 
     /// Issues a secondary (``sec``) token: level-1 pseudonyms of ``source`` to level-2
     /// pseudonyms of ``project`` (under a separate key). Inputs that are not level-1 pseudonyms of
     /// that source are rejected. Other arguments as for ``issue_pseudonymise``.
-    #[pyo3(signature = (*, project, organisation, config, source, subject, request, lifetime = None, now = None))]
+    #[pyo3(signature = (*, project, organisation, config, source, subject, request, lifetime = None, now = None, key_version = None))]
     #[allow(clippy::too_many_arguments)]
     fn issue_secondary(
         &self,
@@ -342,9 +374,10 @@ impl Authority {
         request: &str,
         lifetime: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
+        key_version: Option<u16>,
     ) -> PyResult<IssuedToken> {
         let lifetime = default_lifetime(py, lifetime)?;
-        let c = common(py, project, organisation, config, subject, request, &lifetime, now)?;
+        let c = common(py, project, organisation, config, subject, request, &lifetime, now, key_version)?;
         self.issue(py, TokenKind::Secondary(source.inner.clone()), c)
     }
 
@@ -352,7 +385,7 @@ impl Authority {
     /// level 1 (pseudonyms back to the original values); with ``source`` it undoes level 2 of
     /// this secondary project (level-2 pseudonyms back to the source's level-1 pseudonyms, never
     /// to the originals). Other arguments as for ``issue_pseudonymise``.
-    #[pyo3(signature = (*, project, organisation, config, subject, request, source = None, lifetime = None, now = None))]
+    #[pyo3(signature = (*, project, organisation, config, subject, request, source = None, lifetime = None, now = None, key_version = None))]
     #[allow(clippy::too_many_arguments)]
     fn issue_reverse(
         &self,
@@ -365,9 +398,10 @@ impl Authority {
         source: Option<&SourceRef>,
         lifetime: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
+        key_version: Option<u16>,
     ) -> PyResult<IssuedToken> {
         let lifetime = default_lifetime(py, lifetime)?;
-        let c = common(py, project, organisation, config, subject, request, &lifetime, now)?;
+        let c = common(py, project, organisation, config, subject, request, &lifetime, now, key_version)?;
         let level = match source {
             None => core::ReverseLevel::Level1,
             Some(s) => core::ReverseLevel::Level2(s.inner.clone()),
@@ -436,6 +470,12 @@ impl Grant {
     #[getter]
     fn jti(&self) -> &str {
         self.inner.jti()
+    }
+    /// The key version the project is bound to (``kv``): the engine derives the token's keys
+    /// from it.
+    #[getter]
+    fn key_version(&self) -> u16 {
+        self.inner.key_version()
     }
     /// Who holds the token (``sub``).
     #[getter]

@@ -308,6 +308,79 @@ impl Engine {
         self.run(py, Operation::Reverse, token, values, per_item, report, progress)
     }
 
+    /// Rewraps ``values``, pseudonyms of the token's reversible project made under any key
+    /// version this engine holds, into the pseudonyms of the same values under the token's key
+    /// version (its ``kv``: the project's version after ``Registry.rekey_project``). Each one is
+    /// decrypted and encrypted again inside the engine: no original value is ever returned.
+    /// Takes a ``rev`` token (``WrongOperationError`` otherwise); another project's pseudonyms
+    /// fail as ``"invalid_pseudonym"``. Arguments and results as for ``pseudonymise``.
+    #[pyo3(signature = (token, values, *, per_item = false, report = false, progress = None))]
+    fn rewrap<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        values: &Bound<'py, PyAny>,
+        per_item: bool,
+        report: bool,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, Operation::Rewrap, token, values, per_item, report, progress)
+    }
+
+    /// Pseudonymises ``values`` (a list of ``str``) with a ``psn`` or ``sec`` token under each
+    /// key version in ``versions`` (default: every version this engine holds), for a project
+    /// with ``same`` treatment: match records made before the project moved to a new version
+    /// while they are re-pseudonymised from their originals. Returns ``{version: [pseudonym,
+    /// ...]}`` in input order (strict: any failed item raises ``BatchError``).
+    #[pyo3(signature = (token, values, *, versions = None))]
+    fn lookup(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        values: Vec<String>,
+        versions: Option<Vec<u16>>,
+    ) -> PyResult<std::collections::BTreeMap<u16, Vec<String>>> {
+        let token = Zeroizing::new(token_text(token)?);
+        let versions = versions.unwrap_or_default();
+        let out = py
+            .detach(|| self.inner.lookup(&token, &values, &versions, core::BatchMode::Strict, Timestamp::now()))
+            .py_err(py)?;
+        let mut map = std::collections::BTreeMap::new();
+        for (v, batch) in out {
+            map.insert(v, batch.into_strings().map_err(core::Error::batch).py_err(py)?);
+        }
+        Ok(map)
+    }
+
+    /// Every key version this engine holds, ascending: tokens naming another one are refused
+    /// (``InvalidClaimsError``, detail ``"unknown_key_version"``).
+    #[getter]
+    fn key_versions(&self) -> Vec<u16> {
+        self.inner.key_versions()
+    }
+
+    /// The keyring's primary version: the one new projects should be bound to.
+    #[getter]
+    fn primary_key_version(&self) -> u16 {
+        self.inner.primary_key_version()
+    }
+
+    /// Rotation: adds a copy of ``key`` (a ``MasterKey`` of a new version) and, with
+    /// ``primary=True``, makes it the primary version. Projects bound to other versions keep
+    /// every pseudonym. Persist ``export_keyring()`` afterwards.
+    #[pyo3(signature = (key, *, primary = false))]
+    fn add_key_version(&self, py: Python<'_>, key: &MasterKey, primary: bool) -> PyResult<()> {
+        let copy = core::MasterKey::from_bytes(&key.inner.to_bytes()).py_err(py)?;
+        self.inner.add_key_version(copy, primary).py_err(py)
+    }
+
+    /// Retirement: removes key ``version`` (not the primary); its tokens and pseudonyms are
+    /// refused from then on. Ask ``Registry.retire_key_version`` first: it refuses while a
+    /// project is bound to the version. Persist ``export_keyring()`` afterwards.
+    fn retire_key_version(&self, py: Python<'_>, version: u16) -> PyResult<()> {
+        self.inner.retire_key_version(version).py_err(py)
+    }
+
     /// A new pandas or polars DataFrame with ``columns`` (a name or a list of names)
     /// pseudonymised with ``token``; the other columns and the index are kept, ``frame`` is not
     /// changed. Options as for ``pseudonymise``.

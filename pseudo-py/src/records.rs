@@ -146,6 +146,16 @@ record_methods!(Project, "Project", project_id, {
     fn reversible(&self) -> bool {
         self.inner.config.method.is_reversible()
     }
+    /// The key version the project is bound to (its tokens' ``kv``).
+    #[getter]
+    fn key_version(&self) -> u16 {
+        self.inner.key_version
+    }
+    /// Every key version the project was ever bound to, ascending.
+    #[getter]
+    fn key_versions(&self) -> Vec<u16> {
+        self.inner.key_versions.clone()
+    }
     /// The end of retention (fixed at creation, never extendable), a timezone-aware UTC ``datetime``.
     #[getter]
     fn retention_end(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -448,10 +458,17 @@ record_methods!(AuditEvent, "AuditEvent", no_id, {
     fn time(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         from_timestamp(py, self.inner.time)
     }
-    /// ``"pseudonymise"`` or ``"reverse"``.
+    /// ``"pseudonymise"``, ``"reverse"``, ``"rewrap"`` or ``"lookup"`` (engine calls), ``"rekey"``
+    /// (a project moved to another key version) or ``"retire_key"`` (a key version retired).
     #[getter]
     fn operation(&self) -> &'static str {
         self.inner.operation.as_str()
+    }
+    /// The key version concerned: the token's ``kv`` for engine calls, the new version of a
+    /// ``"rekey"``, the retired one of a ``"retire_key"`` (``None`` when the token did not verify).
+    #[getter]
+    fn key_version(&self) -> Option<u16> {
+        self.inner.key_version
     }
     /// The token id, when the token verified (else ``None``).
     #[getter]

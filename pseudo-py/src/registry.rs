@@ -225,8 +225,8 @@ pub(crate) struct Registry {
     staleness: Duration,
 }
 
-fn options(staleness: Option<&Bound<'_, PyAny>>) -> PyResult<RegistryOptions> {
-    let mut o = RegistryOptions::default();
+fn options(staleness: Option<&Bound<'_, PyAny>>, primary_key_version: u16) -> PyResult<RegistryOptions> {
+    let mut o = RegistryOptions { primary_key_version, ..RegistryOptions::default() };
     if let Some(s) = staleness {
         let py = s.py();
         if !s.is_instance(&py.import("datetime")?.getattr("timedelta")?)? {
@@ -251,25 +251,31 @@ impl Registry {
     /// ``revocation_staleness`` (a ``timedelta``, default zero) is how long an engine may rely
     /// on an earlier revocation check of a token; zero means a revoke is refused by the very next
     /// engine call after it returned. A file that is not a registry, or is corrupt, raises
-    /// ``StorageError``.
+    /// ``StorageError``. ``primary_key_version`` (default 1) is the engine's primary key version
+    /// as the authority knows it: new projects are bound to it.
     #[classmethod]
-    #[pyo3(signature = (path, *, revocation_staleness = None))]
+    #[pyo3(signature = (path, *, revocation_staleness = None, primary_key_version = 1))]
     fn open(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
         path: PathBuf,
         revocation_staleness: Option<&Bound<'_, PyAny>>,
+        primary_key_version: u16,
     ) -> PyResult<Self> {
-        let o = options(revocation_staleness)?;
+        let o = options(revocation_staleness, primary_key_version)?;
         let inner = py.detach(|| reg::Registry::open_sqlite(&path, o)).py_err(py)?;
         Ok(Registry { inner: Arc::new(inner), path: Some(path), staleness: o.revocation_staleness })
     }
 
     /// A registry in memory (tests, demos): everything is lost when it is freed.
     #[classmethod]
-    #[pyo3(signature = (*, revocation_staleness = None))]
-    fn in_memory(_cls: &Bound<'_, PyType>, revocation_staleness: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let o = options(revocation_staleness)?;
+    #[pyo3(signature = (*, revocation_staleness = None, primary_key_version = 1))]
+    fn in_memory(
+        _cls: &Bound<'_, PyType>,
+        revocation_staleness: Option<&Bound<'_, PyAny>>,
+        primary_key_version: u16,
+    ) -> PyResult<Self> {
+        let o = options(revocation_staleness, primary_key_version)?;
         let inner = reg::Registry::new(Arc::new(reg::MemoryStore::new()), o);
         Ok(Registry { inner: Arc::new(inner), path: None, staleness: o.revocation_staleness })
     }
@@ -493,6 +499,43 @@ impl Registry {
     /// The record of token ``jti`` (``NotFoundError`` when there is none, e.g. deleted).
     fn token(&self, py: Python<'_>, jti: &str) -> PyResult<TokenRecord> {
         py.detach(|| self.inner.token(jti)).py_err(py).map(TokenRecord::new)
+    }
+
+    /// Moves project ``project`` to key version ``key_version`` (administrators only), the
+    /// registry's half of an early retirement: the project's tokens are revoked (they name the
+    /// old version) and the move is audited. Then rewrap its pseudonyms with a new reverse token
+    /// (``Engine.rewrap``), or, for a not-reversible project, re-pseudonymise from the originals
+    /// and match old records with ``Engine.lookup``. Returns the project and the revoked ``jti``s.
+    #[pyo3(signature = (admin, project, *, key_version, now = None))]
+    fn rekey_project(
+        &self,
+        py: Python<'_>,
+        admin: &Principal,
+        project: &str,
+        key_version: u16,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(Project, Vec<String>)> {
+        let now = now_or(now)?;
+        let id = to_project(py, project)?;
+        let admin = &admin.inner;
+        let (p, revoked) = py.detach(|| self.inner.rekey_project(admin, &id, key_version, now)).py_err(py)?;
+        Ok((Project::new(p), revoked))
+    }
+
+    /// Records the retirement of key ``version`` (administrators only); refused
+    /// (``InvalidStateError``, detail ``"key_version_in_use"``) while a project is bound to it.
+    /// Then remove it from the engine with ``Engine.retire_key_version``.
+    #[pyo3(signature = (admin, version, *, now = None))]
+    fn retire_key_version(
+        &self,
+        py: Python<'_>,
+        admin: &Principal,
+        version: u16,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let now = now_or(now)?;
+        let admin = &admin.inner;
+        py.detach(|| self.inner.retire_key_version(admin, version, now)).py_err(py)
     }
 
     /// Revokes token ``jti`` (its holder or an administrator): engines sharing this registry

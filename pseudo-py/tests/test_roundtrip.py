@@ -99,7 +99,9 @@ def test_sec_token_names_its_source(engine: pseudo.Engine, authority: pseudo.Aut
     )
     grant = engine.verify(sec)
     assert grant.token_type == "sec" and grant.level == 2
-    assert grant.source == source
+    # The token names the source's key version (src.kv): here the authority's own, 1.
+    assert grant.source is not None and grant.source.key_version == 1 and source.key_version is None
+    assert grant.source == pseudo.SourceRef(project="source", organisation=ORG, config=config, key_version=1)
     assert grant.source is not None and grant.source.organisation == ORG
     with pytest.raises(pseudo.IssueRefusedError, match="differ"):
         authority.issue_secondary(
@@ -126,12 +128,18 @@ def test_key_rotation(signing: pseudo.SigningKey, psn: Issue, rev: Issue) -> Non
     ring = pseudo.Keyring([v1, v2])
     assert ring.primary_version == 2 and ring.versions == [1, 2] and len(ring) == 2 and 1 in ring
     engine = pseudo.Engine(ring, signing.verifying_key, issuer=ISSUER, audience=AUDIENCE)
-    new = engine.pseudonymise(psn(), VALUES)
+    # A project bound to version 1 keeps its pseudonyms; one bound to version 2 gets new ones.
+    assert engine.pseudonymise(psn(), VALUES) == old
+    new = engine.pseudonymise(psn(key_version=2), VALUES)
     assert not set(new) & set(old)
     assert engine.reverse(rev(), old) == VALUES
     assert engine.reverse(rev(), new) == VALUES
     # An engine without version 2 cannot read pseudonyms made under it.
     assert old_engine.reverse(rev(), new, per_item=True) == [None] * len(VALUES)
+    # ... nor take its tokens.
+    with pytest.raises(pseudo.TokenClaimsError) as e:
+        old_engine.pseudonymise(psn(key_version=2), VALUES)
+    assert e.value.detail == "unknown_key_version"
 
     pinned = pseudo.Keyring([v1, v2], primary=1)
     assert pinned.primary_version == 1

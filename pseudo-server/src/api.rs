@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 
 use crate::incert::{content_length, read_body, ReadError};
 use crate::ops::{admin_only, hidden, sees_project};
-use crate::{http_error, ops, parse, to_response, AppState};
+use crate::{http_error, ops, parse, to_response, AppState, Services};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -131,6 +131,8 @@ pub fn project_view(p: &Project) -> Value {
         "treatment": match p.config.treatment { Treatment::Same => "same", Treatment::Different => "different" },
         "format": p.config.format.as_str(),
         "created": p.created.unix(),
+        "key_version": p.key_version,
+        "key_versions": p.key_versions,
         "collaborators": p.collaborators.iter()
             .map(|c| json!({"organisation": c.organisation, "can_reverse": c.can_reverse}))
             .collect::<Vec<_>>(),
@@ -196,6 +198,7 @@ pub fn audit_view(e: &AuditEvent) -> Value {
         "items": e.items,
         "failed_items": e.failed_items,
         "outcome": e.error.map_or("ok", |k| k.code()),
+        "key_version": e.key_version,
     })
 }
 
@@ -557,6 +560,137 @@ async fn audit(State(s): State<AppState>, RawQuery(q): RawQuery, h: HeaderMap) -
     .await
 }
 
+// ---- key versions (administrators only) ----------------------------------------------------
+
+/// The key versions the engine holds, its primary, the authority's version and how many live
+/// projects are bound to each.
+pub fn keys_view(s: &Services, projects: &[Project], now: Timestamp) -> Value {
+    let versions: Vec<Value> = s
+        .engine
+        .key_versions()
+        .into_iter()
+        .map(|v| {
+            let bound = projects.iter().filter(|p| p.key_version == v && now < p.config.retention_end).count();
+            json!({ "version": v, "projects": bound })
+        })
+        .collect();
+    json!({
+        "primary": s.engine.primary_key_version(),
+        "authority_key_version": s.authority.key_version(),
+        "versions": versions,
+    })
+}
+
+fn held(s: &AppState, version: u16) -> Result<()> {
+    if !s.engine().key_versions().contains(&version) {
+        return Err(Error::with_detail(
+            ErrorKind::NotFound,
+            Detail::UnknownKeyVersion,
+            format!("the engine holds no key version {version}"),
+        ));
+    }
+    Ok(())
+}
+
+async fn list_keys(State(s): State<AppState>, h: HeaderMap) -> Response {
+    act(s, &h, |s, a, now| {
+        admin_only(a)?;
+        ok(keys_view(s.services(), &s.registry().projects()?, now))
+    })
+    .await
+}
+
+async fn retire_key(State(s): State<AppState>, Path(version): Path<String>, h: HeaderMap) -> Response {
+    act(s, &h, move |s, a, now| {
+        admin_only(a)?;
+        let version: u16 = version
+            .parse()
+            .map_err(|_| Error::new(ErrorKind::InvalidInput, "a key version is a whole number from 1 to 65535"))?;
+        held(s, version)?;
+        if version == s.services().authority.key_version() {
+            return Err(Error::with_detail(
+                ErrorKind::InvalidState,
+                Detail::KeyVersionInUse,
+                format!("key version {version} is the authority's primary: rotate first"),
+            ));
+        }
+        // The registry refuses while a project is bound to it, and audits the retirement.
+        s.registry().retire_key_version(a, version, now)?;
+        s.engine().retire_key_version(version)?;
+        if let Some(k) = &s.services().keyring {
+            k.write_now(s.engine())?;
+        }
+        ok(keys_view(s.services(), &s.registry().projects()?, now))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RekeyBody {
+    key_version: u16,
+}
+
+async fn rekey_project(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
+    let (h, b): (_, RekeyBody) = match body(req).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    act(s, &h, move |s, a, now| {
+        admin_only(a)?;
+        held(s, b.key_version)?;
+        let (p, revoked) = s.registry().rekey_project(a, &project_id(&id)?, b.key_version, now)?;
+        ok(json!({ "project": project_view(&p), "revoked": revoked }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RewrapBody {
+    data: Vec<String>,
+}
+
+/// Rewraps a batch of a reversible project's pseudonyms to its current key version. The engine
+/// needs a reverse token of the project: one is issued to the administrator for this call alone
+/// (its request and record stay in the registry and audit log) and revoked at the end, so the
+/// administrator's organisation must hold the reverse right on the project.
+async fn rewrap_project(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
+    let (h, b): (_, RewrapBody) = match body(req).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    act(s, &h, move |s, a, now| {
+        admin_only(a)?;
+        let p = s.registry().project(&project_id(&id)?)?;
+        if !p.config.method.is_reversible() {
+            return Err(Error::with_detail(
+                ErrorKind::WrongOperation,
+                Detail::NotRewrappable,
+                "a not-reversible project cannot be rewrapped: pseudonymise its originals again",
+            ));
+        }
+        let issue = ops::LocalIssue {
+            project: p.id.clone(),
+            kind: IssueKind::Reverse,
+            name: "rewrap (REST API)".to_owned(),
+            lifetime: Duration::from_secs(600),
+        };
+        let issued = ops::issue_as_local_admin(s.registry(), &s.services().authority, a, &issue, now)?;
+        let out = s.engine().call(
+            pseudo_core::Operation::Rewrap,
+            issued.token(),
+            &b.data,
+            pseudo_core::BatchMode::Strict,
+            now,
+        );
+        s.registry().revoke_token(a, issued.jti())?;
+        let data = out?.into_strings().map_err(Error::batch)?;
+        ok(json!({ "data": data, "key_version": p.key_version }))
+    })
+    .await
+}
+
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, CONTENT_JSON)], OPENAPI).into_response()
 }
@@ -583,4 +717,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/access-tokens/{id}/revoke", post(revoke_access))
         .route("/api/v1/access-tokens/{id}/restore", post(restore_access))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/keys", get(list_keys))
+        .route("/api/v1/keys/{version}/retire", post(retire_key))
+        .route("/api/v1/projects/{id}/rekey", post(rekey_project))
+        .route("/api/v1/projects/{id}/rewrap", post(rewrap_project))
 }

@@ -63,6 +63,21 @@ pub struct Settings {
     /// give the URL with it through `PSEUDO_REGISTRY` instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
+    /// The engine's primary key version as the authority knows it: new projects are bound to it
+    /// (the `kv` of their tokens). `pseudo keys rotate` updates it together with the keyring;
+    /// absent in folders made before key versions, which had only version 1.
+    #[serde(default = "first_key_version")]
+    pub key_version: u16,
+}
+
+fn first_key_version() -> u16 {
+    1
+}
+
+/// Writes the settings file (atomically, mode 0600).
+pub fn write_settings(dir: &Path, settings: &Settings) -> Result<()> {
+    let json = serde_json::to_vec_pretty(settings).map_err(|_| Error::new(ErrorKind::Internal, "settings"))?;
+    write_private_file(&dir.join(SETTINGS_FILE), &json)
 }
 
 /// Whether `location` names a PostgreSQL database rather than a SQLite file.
@@ -207,9 +222,34 @@ impl KeyringFile {
         if day <= *persisted {
             return Ok(false);
         }
+        // Another process (`pseudo keys rotate` or `retire`) may have changed the versions in the
+        // file since this one read it: writing the older set back would lose a key. Refuse, and
+        // let the operator restart on the new file.
+        if let Ok(on_disk) = fs::read(&self.path).map(Zeroizing::new) {
+            let held = Keyring::from_bytes(&bytes)?.versions();
+            if Keyring::from_any(&on_disk).map(|k| k.versions()).is_ok_and(|v| v != held) {
+                return Err(Error::new(
+                    ErrorKind::InvalidState,
+                    "the keyring file holds other key versions than this process (rotated or retired meanwhile): \
+                     restart to use it; the file was not overwritten",
+                ));
+            }
+        }
         write_private_file(&self.path, &bytes)?;
         *persisted = day;
         Ok(true)
+    }
+
+    /// Rewrites the file from `engine` now, whatever its chain day: after a rotation or a
+    /// retirement changed the versions it holds.
+    pub fn write_now(&self, engine: &Engine) -> Result<()> {
+        let bytes = engine.export_keyring()?;
+        let day = Keyring::from_bytes(&bytes)?.chain_day();
+        let mut persisted =
+            self.persisted_day.lock().map_err(|_| Error::new(ErrorKind::Internal, "keyring file lock poisoned"))?;
+        write_private_file(&self.path, &bytes)?;
+        *persisted = day;
+        Ok(())
     }
 }
 
@@ -237,6 +277,7 @@ pub fn init_with(path: &Path, registry: Option<&str>) -> Result<Initialised> {
         organisation,
         admins: vec![LOCAL_ADMIN.to_owned()],
         registry: registry.map(without_password),
+        key_version: 1,
     };
     if let Some(url) = registry {
         if !is_postgres_url(url) {
@@ -288,9 +329,8 @@ pub fn init_with(path: &Path, registry: Option<&str>) -> Result<Initialised> {
         FIRST_ADMIN_TOKEN_LIFETIME,
         Timestamp::now(),
     )?;
-    let json = serde_json::to_vec_pretty(&settings).map_err(|_| Error::new(ErrorKind::Internal, "settings"))?;
     // Written last: its presence marks a complete folder.
-    write_private_file(&path.join(SETTINGS_FILE), &json)?;
+    write_settings(path, &settings)?;
     Ok(Initialised { path: path.to_owned(), settings, admin_token })
 }
 
@@ -380,7 +420,8 @@ pub fn open_with(path: &Path, registry: Option<&str>) -> Result<Opened> {
     let pem = std::str::from_utf8(&pem).map_err(|_| Error::new(ErrorKind::InvalidKey, "the signing key is not PEM"))?;
     let signing = SigningKey::from_pem(pem)?;
     let location = registry.or(settings.registry.as_deref());
-    let registry = Arc::new(open_registry(path, location, RegistryOptions::default())?);
+    let options = RegistryOptions { primary_key_version: settings.key_version, ..RegistryOptions::default() };
+    let registry = Arc::new(open_registry(path, location, options)?);
     let engine = Engine::new(
         keyring,
         &[signing.verifying_key().clone()],
@@ -388,7 +429,8 @@ pub fn open_with(path: &Path, registry: Option<&str>) -> Result<Opened> {
     )?
     .with_token_status(registry.clone())
     .with_audit(AuditTee::new(registry.clone(), metrics.clone()));
-    let authority = Authority::new(signing, &settings.issuer, &settings.audience)?;
+    let authority =
+        Authority::new(signing, &settings.issuer, &settings.audience)?.with_key_version(settings.key_version)?;
     let keyring = Arc::new(KeyringFile::new(keyring_path, day));
     let engine = Arc::new(engine);
     keyring.sync(&engine)?;

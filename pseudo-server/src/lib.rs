@@ -97,6 +97,9 @@ pub struct Services {
     pub admins: HashSet<String>,
     /// Where the engine's audit events are counted (see [`metrics::AuditTee`]).
     pub metrics: Arc<Metrics>,
+    /// The keyring file, rewritten when the REST API retires a key version (`None`: the host
+    /// persists [`Engine::export_keyring`] itself).
+    pub keyring: Option<Arc<data::KeyringFile>>,
 }
 
 impl Services {
@@ -108,6 +111,7 @@ impl Services {
             authority: d.authority.clone(),
             admins: d.settings.admins.iter().cloned().collect(),
             metrics: d.metrics.clone(),
+            keyring: Some(d.keyring.clone()),
         }
     }
 }
@@ -130,6 +134,9 @@ impl AppState {
     }
     fn registry(&self) -> &Arc<Registry> {
         &self.0.services.registry
+    }
+    fn services(&self) -> &Services {
+        &self.0.services
     }
     fn metrics(&self) -> &Arc<Metrics> {
         &self.0.services.metrics
@@ -176,6 +183,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/access-tokens/{id}/revoke"),
     ("POST", "/api/v1/access-tokens/{id}/restore"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/keys"),
+    ("POST", "/api/v1/keys/{version}/retire"),
+    ("POST", "/api/v1/projects/{id}/rekey"),
+    ("POST", "/api/v1/projects/{id}/rewrap"),
 ];
 
 /// The route pattern as a `'static` label for metrics (`other` for unknown paths).

@@ -170,6 +170,7 @@ pub fn check_issue(
         request: r.id.clone(),
         config: p.config,
         lifetime: Duration::from_secs(1),
+        key_version: Some(p.key_version),
     };
     registry.check_issue(&req, now)
 }

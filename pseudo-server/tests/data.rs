@@ -48,3 +48,23 @@ fn write_private_file_replaces_atomically_with_mode_0600() {
     assert_eq!(std::fs::read(&f).unwrap(), b"new");
     assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
 }
+
+/// A process that read the keyring before a rotation never writes its older key set back over
+/// the rotated file (which would lose the new version's key).
+#[test]
+fn a_stale_process_does_not_overwrite_a_rotated_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d");
+    data::init(&path).unwrap();
+    let server = data::open(&path).unwrap();
+    // `pseudo keys rotate` in another process.
+    let cli = data::open(&path).unwrap();
+    cli.engine.add_key_version(pseudo_core::MasterKey::generate(2).unwrap(), true).unwrap();
+    cli.keyring.write_now(&cli.engine).unwrap();
+    // The server's chain moves to tomorrow: its timer would write the keyring.
+    assert!(server.engine.advance_keys(Timestamp::from_unix(Timestamp::now().unix() + SECONDS_PER_DAY)));
+    let e = server.keyring.sync(&server.engine).unwrap_err();
+    assert_eq!(e.kind(), pseudo_core::ErrorKind::InvalidState);
+    let file = Keyring::from_file(path.join(data::KEYRING_FILE)).unwrap();
+    assert_eq!((file.versions(), file.primary_version()), (vec![1, 2], 2));
+}

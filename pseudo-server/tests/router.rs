@@ -237,7 +237,7 @@ async fn the_openapi_document_matches_the_routes() {
     let routed: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, routed);
     for (method, path) in &documented {
-        let uri = path.replace("{id}", "x").replace("{jti}", "x");
+        let uri = path.replace("{id}", "x").replace("{jti}", "x").replace("{version}", "1");
         let req = Request::builder().method(method.as_str()).uri(&uri).body(Body::empty()).unwrap();
         let resp = f.app.clone().oneshot(req).await.unwrap();
         let status = resp.status();
@@ -314,4 +314,108 @@ async fn the_token_is_checked_before_the_body_is_read() {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"], "malformed_token");
+}
+
+/// Key versions through the REST API (administrators only): list, move a project, rewrap a batch
+/// of its pseudonyms, retire the old version.
+#[tokio::test]
+async fn key_versions_through_the_rest_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = data::init(&dir.path().join("d")).unwrap();
+    // A project made while version 1 was primary (an earlier run of the server) ...
+    let path = dir.path().join("d");
+    let admin_p = pseudo_core::registry::Principal {
+        id: data::LOCAL_ADMIN.into(),
+        organisation: made.settings.organisation,
+        role: pseudo_core::registry::Role::Admin,
+    };
+    {
+        let first = data::open(&path).unwrap();
+        let new = pseudo_core::registry::NewProject {
+            id: pseudo_core::ProjectId::new("cohort").unwrap(),
+            name: "cohort".into(),
+            method: pseudo_core::Method::Reversible,
+            retention: pseudo_core::registry::Retention { years: 5, ..Default::default() },
+            treatment: pseudo_core::Treatment::Same,
+            format: pseudo_core::OutputFormat::Base64url,
+        };
+        pseudo_server::ops::create_project(&first.registry, &admin_p, new, pseudo_core::Timestamp::now()).unwrap();
+        first.registry.flush().unwrap();
+    }
+    // ... then a rotation (what `pseudo keys rotate` does to the files): version 2 is primary.
+    let mut ring = pseudo_core::Keyring::from_file(path.join(data::KEYRING_FILE)).unwrap();
+    ring.add(pseudo_core::MasterKey::generate(2).unwrap()).unwrap();
+    ring.set_primary(2).unwrap();
+    data::write_private_file(&path.join(data::KEYRING_FILE), &ring.to_bytes()).unwrap();
+    data::write_settings(&path, &data::Settings { key_version: 2, ..made.settings.clone() }).unwrap();
+    let opened = data::open(&path).unwrap();
+    let app = &router(Services::from_data(&opened), ServerConfig::default());
+    let admin = made.admin_token.secret.as_str();
+    let (s, p) = call(app, Method::GET, "/api/v1/projects/cohort", Some(admin), None).await;
+    assert_eq!((s, p["key_version"].as_u64()), (StatusCode::OK, Some(1)), "{p}");
+    let body = json!({"id": "later", "reversible": true, "retention": "5y", "treatment": "same"});
+    let (s, p) = call(app, Method::POST, "/api/v1/projects", Some(admin), Some(body)).await;
+    assert_eq!((s, p["key_version"].as_u64()), (StatusCode::CREATED, Some(2)), "{p}");
+    let (s, k) = call(app, Method::GET, "/api/v1/keys", Some(admin), None).await;
+    assert_eq!((s, k["primary"].as_u64(), k["authority_key_version"].as_u64()), (StatusCode::OK, Some(2), Some(2)));
+    assert_eq!(k["versions"], json!([{"version": 1, "projects": 1}, {"version": 2, "projects": 1}]));
+
+    // A psn token of the project (version 1) and its pseudonyms through the INCERT endpoint.
+    let (_, r) =
+        call(app, Method::POST, "/api/v1/projects/cohort/requests", Some(admin), Some(json!({"dataset": "d"}))).await;
+    let rid = r["id"].as_str().unwrap().to_owned();
+    call(app, Method::POST, &format!("/api/v1/requests/{rid}/approve"), Some(admin), None).await;
+    let issue = json!({"type": "psn", "name": "p", "expires": "1d"});
+    let (_, t) =
+        call(app, Method::POST, &format!("/api/v1/requests/{rid}/tokens"), Some(admin), Some(issue.clone())).await;
+    let psn = |tok: String, values: Value| {
+        let app = app.clone();
+        async move {
+            let req = Request::post("/api/request-psn")
+                .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({ "data": values }).to_string()))
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null))
+        }
+    };
+    let values = json!(["Example PID 1", "Example PID 2"]);
+    let (s, old) = psn(t["token"].as_str().unwrap().to_owned(), values.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Retiring version 1 is refused while the project is bound to it.
+    let (s, v) = call(app, Method::POST, "/api/v1/keys/1/retire", Some(admin), None).await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "invalid_state"), "{v}");
+    // Move the project to version 2: its token is revoked.
+    let (s, v) =
+        call(app, Method::POST, "/api/v1/projects/cohort/rekey", Some(admin), Some(json!({"key_version": 9}))).await;
+    assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"), "{v}");
+    let (s, v) =
+        call(app, Method::POST, "/api/v1/projects/cohort/rekey", Some(admin), Some(json!({"key_version": 2}))).await;
+    assert_eq!(
+        (s, v["project"]["key_version"].as_u64(), v["revoked"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(2), Some(1)),
+        "{v}"
+    );
+    assert_eq!(psn(t["token"].as_str().unwrap().to_owned(), values.clone()).await.0, StatusCode::UNAUTHORIZED);
+    // Rewrap the old pseudonyms: they equal a fresh token's pseudonyms of the same values.
+    let (s, w) =
+        call(app, Method::POST, "/api/v1/projects/cohort/rewrap", Some(admin), Some(json!({"data": old["data"]})))
+            .await;
+    assert_eq!((s, w["key_version"].as_u64()), (StatusCode::OK, Some(2)), "{w}");
+    let (_, t2) = call(app, Method::POST, &format!("/api/v1/requests/{rid}/tokens"), Some(admin), Some(issue)).await;
+    let (_, fresh) = psn(t2["token"].as_str().unwrap().to_owned(), values).await;
+    assert_eq!(w["data"], fresh["data"]);
+    assert_ne!(w["data"], old["data"]);
+    // Now version 1 goes.
+    let (s, k) = call(app, Method::POST, "/api/v1/keys/1/retire", Some(admin), None).await;
+    assert_eq!((s, k["versions"].clone()), (StatusCode::OK, json!([{"version": 2, "projects": 2}])), "{k}");
+    let ring = pseudo_core::Keyring::from_file(dir.path().join("d").join(data::KEYRING_FILE)).unwrap();
+    assert_eq!(ring.versions(), [2], "the keyring file no longer holds version 1");
+    let (_, a) = call(app, Method::GET, "/api/v1/audit", Some(admin), None).await;
+    let ops: Vec<&str> = a["events"].as_array().unwrap().iter().filter_map(|e| e["operation"].as_str()).collect();
+    assert!(ops.contains(&"rekey") && ops.contains(&"rewrap") && ops.contains(&"retire_key"), "{ops:?}");
 }

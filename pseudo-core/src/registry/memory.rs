@@ -60,6 +60,20 @@ impl Store for MemoryStore {
     fn rename_project(&self, id: &ProjectId, name: &str) -> Result<bool> {
         Ok(self.lock()?.projects.get_mut(id.as_str()).map(|p| p.name = name.to_owned()).is_some())
     }
+    fn set_project_key_version(&self, id: &ProjectId, version: u16) -> Result<bool> {
+        Ok(self
+            .lock()?
+            .projects
+            .get_mut(id.as_str())
+            .map(|p| {
+                p.key_version = version;
+                if !p.key_versions.contains(&version) {
+                    p.key_versions.push(version);
+                    p.key_versions.sort_unstable();
+                }
+            })
+            .is_some())
+    }
     fn put_collaborator(&self, id: &ProjectId, c: &Collaborator) -> Result<bool> {
         Ok(self
             .lock()?

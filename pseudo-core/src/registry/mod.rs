@@ -61,11 +61,18 @@ pub struct RegistryOptions {
     /// [`Registry::flush`] and dropping the registry write everything. Reads of token records
     /// and of the audit log flush first, so they always show every call made before them.
     pub write_delay: Duration,
+    /// The engine's current primary key version, as the authority's configuration knows it: new
+    /// projects are bound to it (default 1). `pseudo keys rotate` updates it with the keyring.
+    pub primary_key_version: u16,
 }
 
 impl Default for RegistryOptions {
     fn default() -> Self {
-        RegistryOptions { revocation_staleness: Duration::ZERO, write_delay: DEFAULT_WRITE_DELAY }
+        RegistryOptions {
+            revocation_staleness: Duration::ZERO,
+            write_delay: DEFAULT_WRITE_DELAY,
+            primary_key_version: 1,
+        }
     }
 }
 
@@ -365,6 +372,10 @@ impl Registry {
             return Err(denied(Detail::ServiceAccount, "service accounts cannot create projects"));
         }
         let end = p.retention.end_from(now)?;
+        let kv = self.options.primary_key_version;
+        if kv == 0 {
+            return Err(Error::new(ErrorKind::InvalidInput, "key versions start at 1"));
+        }
         let project = Project {
             id: p.id,
             owner: actor.organisation,
@@ -372,6 +383,8 @@ impl Registry {
             config: ProjectConfig { method: p.method, retention_end: end, treatment: p.treatment, format: p.format },
             collaborators: Vec::new(),
             created: now,
+            key_version: kv,
+            key_versions: vec![kv],
         };
         let _g = self.lock()?;
         self.store.insert_project(&project)?;
@@ -534,6 +547,7 @@ impl Registry {
             method: s.config.method,
             retention_end: s.config.retention_end,
             format: s.config.format,
+            key_version: Some(s.key_version),
         })
     }
 
@@ -543,6 +557,12 @@ impl Registry {
         let p = self.store.project(&req.project)?.ok_or_else(|| refused(Detail::UnknownProject, "no such project"))?;
         if p.config != req.config {
             return Err(refused(Detail::ConfigMismatch, "the token's configuration is not the project's"));
+        }
+        if req.key_version != Some(p.key_version) {
+            return Err(refused(
+                Detail::KeyVersionMismatch,
+                format!("the project is bound to key version {}", p.key_version),
+            ));
         }
         let r = self.store.request(&req.request)?.ok_or_else(|| refused(Detail::UnknownRequest, "no such request"))?;
         if r.project != req.project {
@@ -631,6 +651,7 @@ impl Registry {
             request: r.id.clone(),
             config: p.config,
             lifetime,
+            key_version: Some(p.key_version),
         };
         self.check_issue(&req, now)?;
         let issued = authority.issue_at(&req, now)?;
@@ -652,6 +673,112 @@ impl Registry {
             status: TokenStatusKind::Active,
             last_used: None,
             digest: Some(issued.digest()),
+        })
+    }
+
+    // ---- key versions ----------------------------------------------------------------------
+
+    /// Moves a project to key version `version` (administrators only), the registry's half of an
+    /// early retirement: the project's tokens are bound to the new version from now on, every
+    /// token issued for it before is revoked (they name the old version), and the move is
+    /// audited. Rewrap the project's pseudonyms with a new reverse token
+    /// ([`Engine::rewrap`](crate::Engine::rewrap)); for a not-reversible project, re-pseudonymise
+    /// from the originals and match old records with [`Engine::lookup`](crate::Engine::lookup)
+    /// over [`Project::key_versions`]. The engine must hold `version` (the caller checks; the
+    /// registry does not know the keyring). Returns the project and the revoked `jti`s.
+    pub fn rekey_project(
+        &self,
+        actor: &Principal,
+        id: &ProjectId,
+        version: u16,
+        now: Timestamp,
+    ) -> Result<(Project, Vec<String>)> {
+        let now = now.checked_clock()?;
+        if actor.role != Role::Admin {
+            return Err(denied(Detail::NotAdmin, "only an administrator may move a project to another key version"));
+        }
+        if version == 0 {
+            return Err(Error::new(ErrorKind::InvalidInput, "key versions start at 1"));
+        }
+        let _g = self.lock()?;
+        let p = self.project(id)?;
+        if p.key_version == version {
+            return Err(state(
+                Detail::SameKeyVersion,
+                format!("the project is already bound to key version {version}"),
+            ));
+        }
+        if !self.store.set_project_key_version(id, version)? {
+            return Err(not_found(Detail::UnknownProject, format!("no project {id}")));
+        }
+        let mut revoked = Vec::new();
+        for t in self.tokens()?.into_iter().filter(|t| &t.project == id && t.status == TokenStatusKind::Active) {
+            self.store.set_token_status(&t.jti, TokenStatusKind::Revoked)?;
+            self.forget(&t.jti);
+            revoked.push(t.jti);
+        }
+        self.store.append_audit(&AuditEvent {
+            time: now,
+            jti: None,
+            subject: Some(actor.id.clone()),
+            project: Some(id.as_str().to_owned()),
+            operation: crate::engine::Operation::Rekey,
+            items: revoked.len(),
+            failed_items: 0,
+            error: None,
+            key_version: Some(version),
+        })?;
+        Ok((self.project(id)?, revoked))
+    }
+
+    /// The projects still bound to `version` at `now`: those whose current key version it is and
+    /// whose retention has not ended (after retention end a project's tokens are refused for ever,
+    /// so it holds no version).
+    pub fn projects_bound_to(&self, version: u16, now: Timestamp) -> Result<Vec<Project>> {
+        let now = now.checked_clock()?;
+        Ok(self
+            .store
+            .projects()?
+            .into_iter()
+            .filter(|p| p.key_version == version && now < p.config.retention_end)
+            .collect())
+    }
+
+    /// Whether `version` may be removed from the engine's keyring: refused
+    /// (`invalid_state`, detail `key_version_in_use`) while a project is bound to it.
+    pub fn check_retire(&self, version: u16, now: Timestamp) -> Result<()> {
+        let bound = self.projects_bound_to(version, now)?;
+        if let Some(p) = bound.first() {
+            return Err(state(
+                Detail::KeyVersionInUse,
+                format!(
+                    "{} project(s) are still bound to key version {version} (first: {}): rewrap them or wait for their retention end",
+                    bound.len(),
+                    p.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records the retirement of `version` (administrators only) after [`Registry::check_retire`]
+    /// allowed it; the caller removes it from the keyring ([`Keyring::remove`](crate::Keyring::remove)).
+    pub fn retire_key_version(&self, actor: &Principal, version: u16, now: Timestamp) -> Result<()> {
+        if actor.role != Role::Admin {
+            return Err(denied(Detail::NotAdmin, "only an administrator may retire a key version"));
+        }
+        let _g = self.lock()?;
+        self.check_retire(version, now)?;
+        self.store.append_audit(&AuditEvent {
+            time: now,
+            jti: None,
+            subject: Some(actor.id.clone()),
+            project: None,
+            operation: crate::engine::Operation::RetireKey,
+            items: 0,
+            failed_items: 0,
+            error: None,
+            key_version: Some(version),
         })
     }
 

@@ -38,6 +38,12 @@ pub struct Project {
     pub collaborators: Vec<Collaborator>,
     /// When it was created.
     pub created: Timestamp,
+    /// The key version the project is bound to (the `kv` of its tokens): the primary version
+    /// when it was created, or the one a rewrap moved it to.
+    pub key_version: u16,
+    /// Every key version the project was ever bound to, ascending (the current one included):
+    /// what a lookup of old records and crypto-shredding concern.
+    pub key_versions: Vec<u16>,
 }
 
 impl Project {

@@ -64,9 +64,16 @@ CREATE TABLE audit(
     "
 ALTER TABLE tokens ADD COLUMN digest BYTEA;
 ",
+    // Key versions: projects made before were bound to version 1 (as in the SQLite store).
+    "
+ALTER TABLE projects ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE projects ADD COLUMN key_versions TEXT NOT NULL DEFAULT '1';
+ALTER TABLE audit ADD COLUMN key_version INTEGER;
+",
 ];
 
-const PROJECT_COLS: &str = "id, owner, name, reversible, retention_end, treatment, format, created";
+const PROJECT_COLS: &str =
+    "id, owner, name, reversible, retention_end, treatment, format, created, key_version, key_versions";
 const REQUEST_COLS: &str = "id, project, org, requester, dataset, status";
 const TOKEN_COLS: &str =
     "jti, token_type, name, project, request, holder, org, created, expires, status, last_used, digest";
@@ -162,6 +169,15 @@ fn db_err(e: postgres::Error) -> Error {
 
 fn bad_row(what: &str) -> Error {
     Error::with_detail(ErrorKind::Storage, Detail::Corrupt, format!("the registry holds an invalid {what}"))
+}
+
+/// The versions a project used, as stored: ascending, comma-separated (`"1,3"`).
+fn versions_text(v: &[u16]) -> String {
+    v.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn parse_versions(s: &str) -> Option<Vec<u16>> {
+    s.split(',').map(|p| p.trim().parse::<u16>().ok().filter(|v| *v > 0)).collect()
 }
 
 fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {
@@ -308,6 +324,8 @@ impl PostgresStore {
             },
             collaborators,
             created: Timestamp::from_unix(get(row, 7)?),
+            key_version: u16::try_from(get::<i32>(row, 8)?).map_err(|_| bad_row("key version"))?,
+            key_versions: parse_versions(&get::<String>(row, 9)?).ok_or_else(|| bad_row("key versions"))?,
         })
     }
 
@@ -408,13 +426,14 @@ impl PostgresStore {
         let items: Vec<i64> = events.iter().map(|e| e.items as i64).collect();
         let failed: Vec<i64> = events.iter().map(|e| e.failed_items as i64).collect();
         let error: Vec<Option<&str>> = events.iter().map(|e| e.error.map(|k| k.code())).collect();
+        let kv: Vec<Option<i32>> = events.iter().map(|e| e.key_version.map(i32::from)).collect();
         // unnest keeps the arrays' order, and seq follows it: events stay in the order given.
         c.execute(
-            "INSERT INTO audit(time, jti, subject, project, operation, items, failed_items, error)
-             SELECT a, b, c, d, f, g, h, i FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                                  $7::bigint[], $8::text[]) WITH ORDINALITY AS e(a, b, c, d, f, g, h, i, n)
+            "INSERT INTO audit(time, jti, subject, project, operation, items, failed_items, error, key_version)
+             SELECT a, b, c, d, f, g, h, i, k FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                                  $7::bigint[], $8::text[], $9::integer[]) WITH ORDINALITY AS e(a, b, c, d, f, g, h, i, k, n)
              ORDER BY n",
-            &[&time, &jti, &subject, &project, &operation, &items, &failed, &error],
+            &[&time, &jti, &subject, &project, &operation, &items, &failed, &error, &kv],
         )
         .map_err(db_err)?;
         Ok(())
@@ -422,11 +441,7 @@ impl PostgresStore {
 }
 
 fn operation(s: &str) -> Operation {
-    if s == Operation::Reverse.as_str() {
-        Operation::Reverse
-    } else {
-        Operation::Pseudonymise
-    }
+    Operation::from_name(s).unwrap_or(Operation::Pseudonymise)
 }
 
 impl Store for PostgresStore {
@@ -434,7 +449,7 @@ impl Store for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(db_err)?;
         tx.execute(
-            &format!("INSERT INTO projects({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &format!("INSERT INTO projects({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
             &[
                 &p.id.as_str(),
                 &p.owner.to_string(),
@@ -444,6 +459,8 @@ impl Store for PostgresStore {
                 &treatment_str(p.config.treatment),
                 &p.config.format.as_str(),
                 &p.created.unix(),
+                &i32::from(p.key_version),
+                &versions_text(&p.key_versions),
             ],
         )
         .map_err(db_err)?;
@@ -455,6 +472,27 @@ impl Store for PostgresStore {
             .map_err(db_err)?;
         }
         tx.commit().map_err(db_err)
+    }
+
+    fn set_project_key_version(&self, id: &ProjectId, version: u16) -> Result<bool> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(db_err)?;
+        let row = tx
+            .query_opt("SELECT key_versions FROM projects WHERE id = $1 FOR UPDATE", &[&id.as_str()])
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(false) };
+        let mut used = parse_versions(&get::<String>(&row, 0)?).ok_or_else(|| bad_row("key versions"))?;
+        if !used.contains(&version) {
+            used.push(version);
+            used.sort_unstable();
+        }
+        tx.execute(
+            "UPDATE projects SET key_version = $2, key_versions = $3 WHERE id = $1",
+            &[&id.as_str(), &i32::from(version), &versions_text(&used)],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(true)
     }
 
     fn rename_project(&self, id: &ProjectId, name: &str) -> Result<bool> {
@@ -697,7 +735,7 @@ impl Store for PostgresStore {
         let rows = self
             .conn()?
             .query(
-                "SELECT time, jti, subject, project, operation, items, failed_items, error FROM
+                "SELECT time, jti, subject, project, operation, items, failed_items, error, key_version FROM
                  (SELECT * FROM audit ORDER BY seq DESC LIMIT $1) a ORDER BY seq",
                 &[&(limit.min(i64::MAX as usize) as i64)],
             )
@@ -715,6 +753,7 @@ impl Store for PostgresStore {
                     items: get::<i64>(r, 5)? as usize,
                     failed_items: get::<i64>(r, 6)? as usize,
                     error: err.map(|code| ErrorKind::from_code(&code).unwrap_or(ErrorKind::Internal)),
+                    key_version: get::<Option<i32>>(r, 8)?.and_then(|v| u16::try_from(v).ok()),
                 })
             })
             .collect()

@@ -54,7 +54,23 @@ CREATE TABLE audit(
     "
 ALTER TABLE tokens ADD COLUMN digest BLOB;
 ",
+    // Key versions: projects made before were bound to version 1, the only version `pseudo init`
+    // makes and the primary of every keyring the command line wrote (SPEC §8).
+    "
+ALTER TABLE projects ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE projects ADD COLUMN key_versions TEXT NOT NULL DEFAULT '1';
+ALTER TABLE audit ADD COLUMN key_version INTEGER;
+",
 ];
+
+/// The versions a project used, as stored: ascending, comma-separated (`"1,3"`).
+fn versions_text(v: &[u16]) -> String {
+    v.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn parse_versions(s: &str) -> Option<Vec<u16>> {
+    s.split(',').map(|p| p.trim().parse::<u16>().ok().filter(|v| *v > 0)).collect()
+}
 
 fn touch_token(c: &Connection, jti: &str, at: Timestamp) -> Result<bool> {
     let mut stmt = c
@@ -66,7 +82,7 @@ fn touch_token(c: &Connection, jti: &str, at: Timestamp) -> Result<bool> {
 fn append_audit(c: &Connection, e: &AuditEvent) -> Result<()> {
     let mut stmt = c
         .prepare_cached(
-            "INSERT INTO audit(time, jti, subject, project, operation, items, failed_items, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO audit(time, jti, subject, project, operation, items, failed_items, error, key_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .map_err(db_err)?;
     stmt.execute(params![
@@ -77,7 +93,8 @@ fn append_audit(c: &Connection, e: &AuditEvent) -> Result<()> {
         e.operation.as_str(),
         e.items as i64,
         e.failed_items as i64,
-        e.error.map(|k| k.code())
+        e.error.map(|k| k.code()),
+        e.key_version
     ])
     .map_err(db_err)?;
     Ok(())
@@ -137,11 +154,7 @@ fn token_type(s: &str) -> rusqlite::Result<TokenType> {
 }
 
 fn operation(s: &str) -> Operation {
-    if s == Operation::Reverse.as_str() {
-        Operation::Reverse
-    } else {
-        Operation::Pseudonymise
-    }
+    Operation::from_name(s).unwrap_or(Operation::Pseudonymise)
 }
 
 impl SqliteStore {
@@ -216,6 +229,8 @@ impl SqliteStore {
             },
             collaborators,
             created: Timestamp::from_unix(row.get(7)?),
+            key_version: row.get(8)?,
+            key_versions: parse_versions(&row.get::<_, String>(9)?).ok_or_else(|| bad_row("key versions"))?,
         })
     }
 
@@ -307,7 +322,8 @@ impl SqliteStore {
     }
 }
 
-const PROJECT_COLS: &str = "id, owner, name, reversible, retention_end, treatment, format, created";
+const PROJECT_COLS: &str =
+    "id, owner, name, reversible, retention_end, treatment, format, created, key_version, key_versions";
 const REQUEST_COLS: &str = "id, project, org, requester, dataset, status";
 const TOKEN_COLS: &str =
     "jti, token_type, name, project, request, holder, org, created, expires, status, last_used, digest";
@@ -318,7 +334,7 @@ impl Store for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(db_err)?;
         tx.execute(
-            &format!("INSERT INTO projects({PROJECT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            &format!("INSERT INTO projects({PROJECT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             params![
                 p.id.as_str(),
                 p.owner.to_string(),
@@ -330,12 +346,36 @@ impl Store for SqliteStore {
                     Treatment::Different => "different",
                 },
                 p.config.format.as_str(),
-                p.created.unix()
+                p.created.unix(),
+                p.key_version,
+                versions_text(&p.key_versions)
             ],
         )
         .map_err(db_err)?;
         Self::write_collaborators(&tx, p).map_err(db_err)?;
         tx.commit().map_err(db_err)
+    }
+
+    fn set_project_key_version(&self, id: &ProjectId, version: u16) -> Result<bool> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+        let used: Option<String> = tx
+            .query_row("SELECT key_versions FROM projects WHERE id = ?1", [id.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        let Some(used) = used else { return Ok(false) };
+        let mut used = parse_versions(&used).ok_or_else(|| Error::new(ErrorKind::Storage, "bad key versions row"))?;
+        if !used.contains(&version) {
+            used.push(version);
+            used.sort_unstable();
+        }
+        tx.execute(
+            "UPDATE projects SET key_version = ?2, key_versions = ?3 WHERE id = ?1",
+            params![id.as_str(), version, versions_text(&used)],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(true)
     }
 
     fn rename_project(&self, id: &ProjectId, name: &str) -> Result<bool> {
@@ -592,7 +632,7 @@ impl Store for SqliteStore {
         let c = self.conn()?;
         let mut stmt = c
             .prepare(
-                "SELECT time, jti, subject, project, operation, items, failed_items, error FROM
+                "SELECT time, jti, subject, project, operation, items, failed_items, error, key_version FROM
                  (SELECT * FROM audit ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
             )
             .map_err(db_err)?;
@@ -609,6 +649,7 @@ impl Store for SqliteStore {
                     items: r.get::<_, i64>(5)? as usize,
                     failed_items: r.get::<_, i64>(6)? as usize,
                     error: err.map(|code| ErrorKind::from_code(&code).unwrap_or(ErrorKind::Internal)),
+                    key_version: r.get(8)?,
                 })
             })
             .map_err(db_err)?;

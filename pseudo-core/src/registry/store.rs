@@ -15,8 +15,18 @@ use super::model::{AccessTokenRecord, Collaborator, Project, Request, RequestEve
 pub trait Store: Send + Sync {
     /// Adds a project.
     fn insert_project(&self, p: &Project) -> Result<()>;
-    /// Renames a project (nothing else of a project ever changes but its collaborators).
+    /// Renames a project (nothing else of a project's configuration ever changes; its
+    /// collaborators and its key version can).
     fn rename_project(&self, id: &ProjectId, name: &str) -> Result<bool>;
+    /// Binds a project to `version`, adding it to the versions the project used; `false` when
+    /// no such project. The default refuses (a host store written before key versions).
+    fn set_project_key_version(&self, id: &ProjectId, version: u16) -> Result<bool> {
+        let _ = (id, version);
+        Err(crate::error::Error::new(
+            crate::error::ErrorKind::Storage,
+            "this registry store cannot move a project to another key version",
+        ))
+    }
     /// Adds a collaborator, or updates its `can_reverse`, in one atomic step.
     fn put_collaborator(&self, id: &ProjectId, c: &Collaborator) -> Result<bool>;
     /// A project by id.

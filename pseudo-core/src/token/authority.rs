@@ -61,6 +61,10 @@ pub struct TokenRequest {
     pub config: ProjectConfig,
     /// How long the token is valid; capped at the project's retention end.
     pub lifetime: Duration,
+    /// The key version the project is bound to (`kv`): the one that was primary when the
+    /// project was created. `None`: the authority's configured primary version
+    /// ([`Authority::key_version`]). A registry fills it from the project's record.
+    pub key_version: Option<u16>,
 }
 
 /// A rule the authority consults before it signs (approved request, collaborator, can-reverse…).
@@ -149,6 +153,7 @@ impl IssuedToken {
 ///         format: OutputFormat::Hex,
 ///     },
 ///     lifetime: Duration::from_secs(3600),
+///     key_version: None, // the authority's primary version (default 1)
 /// })?;
 /// assert_eq!(issued.token().split('.').count(), 3); // a compact JWS, EdDSA-signed
 /// println!("issued {} (expires at {})", issued.jti(), issued.expires_at().unix());
@@ -161,6 +166,7 @@ pub struct Authority {
     key: SigningKey,
     issuer: String,
     audience: String,
+    key_version: u16,
     policy: Option<Arc<dyn IssuePolicy>>,
 }
 
@@ -170,6 +176,7 @@ impl fmt::Debug for Authority {
             .field("kid", &self.key.kid())
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("key_version", &self.key_version)
             .field("policy", &self.policy.is_some())
             .finish()
     }
@@ -179,14 +186,23 @@ fn refused(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::IssueRefused, msg)
 }
 
-fn src_claim(s: &SourceRef) -> SrcClaim {
+fn src_claim(s: &SourceRef, default_kv: u16) -> SrcClaim {
     SrcClaim {
         prj: s.project.clone(),
         org: s.organisation,
         rev: s.method.is_reversible(),
         ret: s.retention_end.unix(),
         fmt: s.format,
+        kv: Some(s.key_version.unwrap_or(default_kv)),
     }
+}
+
+/// Refuses key version 0 (versions start at 1, as in the keyring).
+fn check_version(v: u16) -> Result<u16> {
+    if v == 0 {
+        return Err(Error::new(ErrorKind::InvalidInput, "key versions start at 1"));
+    }
+    Ok(v)
 }
 
 impl Authority {
@@ -198,7 +214,32 @@ impl Authority {
                 "issuer and audience are 1 to 256 characters without control characters",
             ));
         }
-        Ok(Authority { key, issuer: issuer.to_owned(), audience: audience.to_owned(), policy: None })
+        Ok(Authority { key, issuer: issuer.to_owned(), audience: audience.to_owned(), key_version: 1, policy: None })
+    }
+
+    /// Sets the engine's current primary key version (default 1), which tokens name when their
+    /// request names none. Refused: 0.
+    pub fn with_key_version(mut self, version: u16) -> Result<Self> {
+        self.key_version = check_version(version)?;
+        Ok(self)
+    }
+
+    /// The primary key version this authority was configured with (default 1).
+    pub fn key_version(&self) -> u16 {
+        self.key_version
+    }
+
+    /// `request` with every key version stated: the authority's own where the request names none.
+    fn resolve(&self, request: &TokenRequest) -> Result<TokenRequest> {
+        let mut r = request.clone();
+        r.key_version = Some(check_version(r.key_version.unwrap_or(self.key_version))?);
+        match &mut r.kind {
+            TokenKind::Secondary(s) | TokenKind::Reverse(ReverseLevel::Level2(s)) => {
+                s.key_version = Some(check_version(s.key_version.unwrap_or(self.key_version))?);
+            }
+            _ => {}
+        }
+        Ok(r)
     }
 
     /// Consults `policy` before every issue.
@@ -230,6 +271,7 @@ impl Authority {
     /// Issues a token as of `now`.
     pub fn issue_at(&self, request: &TokenRequest, now: Timestamp) -> Result<IssuedToken> {
         let now = now.checked_clock()?;
+        let request = &self.resolve(request)?;
         let claims = self.claims_for(request, now)?;
         if let Some(p) = &self.policy {
             p.check(request, now)?;
@@ -290,7 +332,7 @@ impl Authority {
                 if s.project == r.project {
                     return Err(refused("a secondary token's source project must differ from its project"));
                 }
-                (None, Some(src_claim(s)))
+                (None, Some(src_claim(s, self.key_version)))
             }
             TokenKind::Reverse(level) => {
                 if !reversible {
@@ -298,7 +340,7 @@ impl Authority {
                 }
                 match level {
                     ReverseLevel::Level1 => (Some(1), None),
-                    ReverseLevel::Level2(s) => (Some(2), Some(src_claim(s))),
+                    ReverseLevel::Level2(s) => (Some(2), Some(src_claim(s, self.key_version))),
                 }
             }
         };
@@ -320,6 +362,7 @@ impl Authority {
             org: r.organisation,
             req: r.request.clone(),
             cfg: CfgClaim { rev: reversible, ret: cfg.retention_end.unix(), trt: cfg.treatment, fmt: cfg.format },
+            kv: Some(r.key_version.unwrap_or(self.key_version)),
             lvl,
             src,
         })

@@ -77,6 +77,10 @@ pub(crate) struct SrcClaim {
     pub(crate) rev: bool,
     pub(crate) ret: i64,
     pub(crate) fmt: OutputFormat,
+    /// The key version the source project is bound to. Required; `Option` only so that its
+    /// absence is a precise error rather than a generic parse failure.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::present")]
+    pub(crate) kv: Option<u16>,
 }
 
 /// The claims set.
@@ -97,6 +101,10 @@ pub(crate) struct Claims {
     pub(crate) org: OrgId,
     pub(crate) req: String,
     pub(crate) cfg: CfgClaim,
+    /// The key version the project is bound to: the engine derives every key of the token from
+    /// it. Required; `Option` only so that its absence is a precise error.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::present")]
+    pub(crate) kv: Option<u16>,
     /// `rev` only: the level the token undoes (1 or 2).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::present")]
     pub(crate) lvl: Option<u8>,

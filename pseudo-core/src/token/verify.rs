@@ -11,7 +11,7 @@ use data_encoding::BASE64URL_NOPAD;
 use super::claims::{Claims, JwtHeader, TokenType};
 use super::valid_text;
 use crate::config::{Method, OrgId, ProjectConfig, ProjectId, SourceRef, Timestamp};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::keys::VerifyingKey;
 
 /// Verification options. [`Validation::new`] gives the secure defaults; each field says its own.
@@ -58,6 +58,7 @@ pub struct Grant {
     pub(crate) config: ProjectConfig,
     pub(crate) level: u8,
     pub(crate) source: Option<SourceRef>,
+    pub(crate) key_version: u16,
     pub(crate) issued_at: Timestamp,
     pub(crate) not_before: Timestamp,
     pub(crate) expires_at: Timestamp,
@@ -97,9 +98,15 @@ impl Grant {
     pub fn level(&self) -> u8 {
         self.level
     }
-    /// The source of a `sec` token or of a level-2 `rev` token.
+    /// The source of a `sec` token or of a level-2 `rev` token (its `key_version` is always
+    /// set: the `src.kv` claim).
     pub fn source(&self) -> Option<&SourceRef> {
         self.source.as_ref()
+    }
+    /// The key version the project is bound to (`kv`): the engine derives the token's keys
+    /// from it, whatever the keyring's primary version is.
+    pub fn key_version(&self) -> u16 {
+        self.key_version
     }
     /// `iat`.
     pub fn issued_at(&self) -> Timestamp {
@@ -168,6 +175,19 @@ fn err(kind: ErrorKind, msg: &str) -> Error {
 
 fn claims_err(msg: &str) -> Error {
     Error::new(ErrorKind::InvalidClaims, msg)
+}
+
+/// A token's `kv` (or `src.kv`): required, and 1 or more.
+fn key_version(kv: Option<u16>, what: &str) -> Result<u16> {
+    match kv {
+        None => Err(Error::with_detail(
+            ErrorKind::InvalidClaims,
+            Detail::NoKeyVersion,
+            format!("the token carries no {what} claim (made before key versions were bound to projects): reissue it"),
+        )),
+        Some(0) => Err(claims_err("key versions start at 1")),
+        Some(v) => Ok(v),
+    }
 }
 
 impl Verifier {
@@ -324,6 +344,11 @@ impl Verifier {
                 return Err(claims_err("a source project must differ from the token's project"));
             }
         }
+        let kv = key_version(c.kv, "kv")?;
+        let src_kv = match source {
+            Some(s) => Some(key_version(s.kv, "src.kv")?),
+            None => None,
+        };
         let method = |rev: bool| if rev { Method::Reversible } else { Method::NotReversible };
         let grant = Grant {
             token_type: c.tt,
@@ -345,7 +370,9 @@ impl Verifier {
                 method: method(s.rev),
                 retention_end: Timestamp::from_unix(s.ret),
                 format: s.fmt,
+                key_version: src_kv,
             }),
+            key_version: kv,
             issued_at: Timestamp::from_unix(c.iat),
             not_before: Timestamp::from_unix(c.nbf),
             expires_at: Timestamp::from_unix(c.exp),

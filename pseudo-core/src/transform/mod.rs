@@ -71,6 +71,9 @@ pub(crate) enum Plan {
     Pseudonymise(Forward),
     Secondary(SourceCheck, Forward),
     Reverse(Backward),
+    /// Read under any held version, write under the forward's version (same level and domain):
+    /// the plaintext never leaves the worker.
+    Rewrap(Backward, Forward),
 }
 
 /// Per-batch limits on items.
@@ -163,6 +166,8 @@ struct Worker<'p> {
     src_sivs: Vec<(u16, Aes256Siv)>,
     scratch: Zeroizing<Vec<u8>>,
     decoded: Zeroizing<Vec<u8>>,
+    /// The plaintext of a rewrap, between reading and writing again.
+    plain: Zeroizing<Vec<u8>>,
     /// `header || domain` of the pseudonym being read.
     ad: Vec<u8>,
     random: Zeroizing<Vec<u8>>,
@@ -176,7 +181,7 @@ fn sivs(b: &Backward) -> Vec<(u16, Aes256Siv)> {
 impl<'p> Worker<'p> {
     fn new(plan: &'p Plan, limits: ItemLimits, items: usize) -> Result<Self> {
         let fwd = match plan {
-            Plan::Pseudonymise(f) | Plan::Secondary(_, f) => Some(f),
+            Plan::Pseudonymise(f) | Plan::Secondary(_, f) | Plan::Rewrap(_, f) => Some(f),
             Plan::Reverse(_) => None,
         };
         let fwd_siv = match fwd.map(|f| &f.cipher) {
@@ -184,7 +189,7 @@ impl<'p> Worker<'p> {
             _ => None,
         };
         let back_sivs = match plan {
-            Plan::Reverse(b) => sivs(b),
+            Plan::Reverse(b) | Plan::Rewrap(b, _) => sivs(b),
             _ => Vec::new(),
         };
         let src_sivs = match plan {
@@ -204,6 +209,7 @@ impl<'p> Worker<'p> {
             src_sivs,
             scratch: Zeroizing::new(Vec::with_capacity(256)),
             decoded: Zeroizing::new(Vec::with_capacity(256)),
+            plain: Zeroizing::new(Vec::new()),
             ad: Vec::with_capacity(64),
             random,
             random_pos: 0,
@@ -239,6 +245,17 @@ impl<'p> Worker<'p> {
                 let text = std::str::from_utf8(plain).map_err(|_| ItemCode::InvalidPseudonym)?;
                 out.push_str(text);
                 Ok(())
+            }
+            Plan::Rewrap(b, f) => {
+                self.check_input(value)?;
+                let plain = open(b, &mut self.back_sivs, value, &mut self.decoded, &mut self.ad)?;
+                let mut buf = std::mem::take(&mut self.plain);
+                buf.clear();
+                buf.extend_from_slice(plain);
+                let result = self.forward(f, &buf, out);
+                buf.zeroize();
+                self.plain = buf;
+                result
             }
         }
     }

@@ -314,6 +314,7 @@ fn bearer(authorization: Option<&str>) -> Result<&str, Error> {
 /// #         treatment: Treatment::Same, format: OutputFormat::Base64url,
 /// #     },
 /// #     lifetime: Duration::from_secs(3600),
+/// #     key_version: None,
 /// # })?;
 /// # let engine = Engine::new(Keyring::new(MasterKey::generate(1)?), &[authority.verifying_key().clone()],
 /// #     EngineOptions::new("https://portal.example", "pseudo-engine"))?;

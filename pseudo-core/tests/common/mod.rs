@@ -55,6 +55,7 @@ pub fn source(p: &str, o: OrgId, c: &ProjectConfig) -> SourceRef {
         method: c.method,
         retention_end: c.retention_end,
         format: c.format,
+        key_version: None,
     }
 }
 
@@ -67,6 +68,7 @@ pub fn request(kind: TokenKind, prj: &str, c: ProjectConfig) -> TokenRequest {
         request: "req-1".into(),
         config: c,
         lifetime: Duration::from_secs(3600),
+        key_version: None,
     }
 }
 
@@ -113,7 +115,8 @@ impl Fixture {
             "iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "jti": "jti-1",
             "iat": now_s(), "nbf": now_s(), "exp": now_s() + 3600,
             "tt": "psn", "prj": "P1", "org": org(1).to_string(), "req": "req-1",
-            "cfg": {"rev": true, "ret": now_s() + 365 * DAY, "trt": "same", "fmt": "base64url"}
+            "cfg": {"rev": true, "ret": now_s() + 365 * DAY, "trt": "same", "fmt": "base64url"},
+            "kv": 1
         })
     }
 

@@ -215,6 +215,14 @@ pub(crate) fn project(cx: &Ctx, p: &Project, requests: &[Request]) -> Markup {
                 dt { "Treatment" } dd { (treatment_text(p.config.treatment)) }
                 dt { "Output format" } dd { (p.config.format.as_str()) }
                 dt { "Created" } dd { (when(p.created)) }
+                dt { "Key version (moves only by a rewrap)" } dd {
+                    (p.key_version)
+                    @if p.key_versions.len() > 1 {
+                        " (earlier: "
+                        (p.key_versions.iter().filter(|v| **v != p.key_version).map(u16::to_string).collect::<Vec<_>>().join(", "))
+                        ")"
+                    }
+                }
             }
             h2 { "Collaborators" }
             table id="collaborators" {
