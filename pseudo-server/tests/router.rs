@@ -105,6 +105,7 @@ async fn rest_api_lifecycle_with_roles() {
     )
     .await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission_denied"));
+    assert_eq!(v["error"]["detail"], "not_admin", "the sub-code travels with the code: {v}");
     let body = json!({"id": "p2", "reversible": false, "retention": "1y", "treatment": "same"});
     let (s, _) = call(app, Method::POST, "/api/v1/projects", Some(&etl), Some(body)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -137,6 +138,7 @@ async fn rest_api_lifecycle_with_roles() {
     let (s, v) =
         call(app, Method::POST, &format!("/api/v1/requests/{rid}/tokens"), Some(&etl), Some(issue("rev"))).await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "issue_refused"), "no reverse right: {v}");
+    assert_eq!(v["error"]["detail"], "cannot_reverse", "{v}");
     let (s, t) =
         call(app, Method::POST, &format!("/api/v1/requests/{rid}/tokens"), Some(&etl), Some(issue("psn"))).await;
     assert_eq!(s, StatusCode::CREATED, "{t}");

@@ -160,6 +160,8 @@ struct ErrorBody<'a> {
 #[derive(Serialize)]
 struct ErrorInner<'a> {
     code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
     message: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     items: Vec<ItemOut>,
@@ -187,7 +189,7 @@ pub const CODE_TIMEOUT: &str = "timeout";
 /// An error body in the wire's shape, `{"error": {"code", "message"}}`, for errors an HTTP layer
 /// answers itself (unknown path, wrong method, overload). `message` must hold no secret or value.
 pub fn http_error(status: u16, code: &str, message: &str) -> WireResponse {
-    error_response(status, code, message, &[])
+    error_response(status, code, None, message, &[])
 }
 
 /// The response for `e`, as [`handle`] answers it: status from [`http_status`], the kind's code,
@@ -196,10 +198,11 @@ pub fn error_for(e: &Error) -> WireResponse {
     from_error(e)
 }
 
-fn error_response(status: u16, code: &str, message: &str, items: &[ItemFailure]) -> WireResponse {
+fn error_response(status: u16, code: &str, detail: Option<&str>, message: &str, items: &[ItemFailure]) -> WireResponse {
     let body = ErrorBody {
         error: ErrorInner {
             code,
+            detail,
             message,
             items: items.iter().map(|f| ItemOut { index: f.index, code: f.code.code() }).collect(),
         },
@@ -214,12 +217,12 @@ fn error_response(status: u16, code: &str, message: &str, items: &[ItemFailure])
 
 fn from_error(e: &Error) -> WireResponse {
     // Internal errors keep their detail out of the response.
-    let message = match http_status(e.kind()) {
-        500 => "internal error",
-        503 => "the token registry is unavailable; try again later",
-        _ => e.message(),
+    let (message, detail) = match http_status(e.kind()) {
+        500 => ("internal error", None),
+        503 => ("the token registry is unavailable; try again later", e.detail()),
+        _ => (e.message(), e.detail()),
     };
-    error_response(http_status(e.kind()), e.kind().code(), message, e.item_failures())
+    error_response(http_status(e.kind()), e.kind().code(), detail, message, e.item_failures())
 }
 
 fn bad(kind: ErrorKind, msg: impl Into<String>) -> Error {
@@ -427,6 +430,7 @@ pub fn authenticate(
             return Err(error_response(
                 404,
                 "not_found",
+                None,
                 "the path must be /api/request-psn or /api/request-psn-rev",
                 &[],
             ))
@@ -461,7 +465,13 @@ fn handle_op(
     let (op, grant) = (auth.op, &auth.grant);
     let in_format = request_format(req.content_type)?;
     let Some(out_format) = response_format(req.accept) else {
-        return Ok(error_response(406, "not_acceptable", "the response can be application/json or text/csv", &[]));
+        return Ok(error_response(
+            406,
+            "not_acceptable",
+            None,
+            "the response can be application/json or text/csv",
+            &[],
+        ));
     };
     if req.body.len() > limits.max_body_bytes {
         return Err(bad(
