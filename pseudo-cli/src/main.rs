@@ -199,22 +199,8 @@ struct RewrapArgs {
     /// The version to move to [default: the primary version].
     #[arg(long, value_name = "VERSION")]
     key_version: Option<u16>,
-    /// A column of pseudonyms to rewrap (CSV header name or JSON key); repeat for more. Default:
-    /// every CSV column, or each JSON Lines line as a string.
-    #[arg(long = "column", value_name = "NAME")]
-    columns: Vec<String>,
-    /// Input file [default: stdin].
-    #[arg(long, value_name = "FILE")]
-    input: Option<PathBuf>,
-    /// Output file [default: stdout].
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// csv (with a header row) or jsonl [default: from the input's extension, else csv].
-    #[arg(long, value_enum)]
-    format: Option<files::Format>,
-    /// Values per engine call (memory is bounded by about three batches).
-    #[arg(long, default_value_t = 16_384)]
-    batch: usize,
+    #[command(flatten)]
+    stream: StreamArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -325,8 +311,15 @@ struct FileArgs {
     /// File holding the operation token.
     #[arg(long, value_name = "FILE")]
     token: PathBuf,
-    /// A column to transform (CSV header name or JSON key); repeat for more. Default: every CSV
-    /// column, or each JSON Lines line as a string.
+    #[command(flatten)]
+    stream: StreamArgs,
+}
+
+/// The file a command streams through the engine: shared by psn, rev and project rewrap.
+#[derive(Debug, Args)]
+struct StreamArgs {
+    /// A column to transform (of pseudonyms, for rev and rewrap; CSV header name or JSON key);
+    /// repeat for more. Default: every CSV column, or each JSON Lines line as a string.
     #[arg(long = "column", value_name = "NAME")]
     columns: Vec<String>,
     /// Input file [default: stdin].
@@ -341,6 +334,22 @@ struct FileArgs {
     /// Values per engine call (memory is bounded by about three batches).
     #[arg(long, default_value_t = 16_384)]
     batch: usize,
+}
+
+impl StreamArgs {
+    /// The job that runs `operation` with `token` over these files.
+    fn job(self, operation: Operation, token: String) -> files::Job {
+        let format = file_format(self.format, self.input.as_deref());
+        files::Job {
+            operation,
+            token,
+            columns: self.columns,
+            input: self.input,
+            output: self.output,
+            format,
+            batch_cells: self.batch,
+        }
+    }
 }
 
 fn default_data() -> PathBuf {
@@ -493,16 +502,7 @@ fn rewrap(d: &Opened, a: RewrapArgs) -> Result<u8> {
         lifetime: Duration::from_secs(86_400),
     };
     let issued = ops::issue_as_local_admin(&d.registry, &d.authority, &admin, &issue, now)?;
-    let format = file_format(a.format, a.input.as_deref());
-    let job = files::Job {
-        operation: Operation::Rewrap,
-        token: issued.token().to_owned(),
-        columns: a.columns,
-        input: a.input,
-        output: a.output,
-        format,
-        batch_cells: a.batch,
-    };
+    let job = a.stream.job(Operation::Rewrap, issued.token().to_owned());
     let result = files::run(&d.engine, job);
     d.registry.revoke_token(&admin, issued.jti())?;
     let summary = result?;
@@ -754,16 +754,7 @@ fn read_token(path: &Path) -> Result<String> {
 }
 
 fn transform(d: &Opened, op: Operation, a: FileArgs) -> Result<u8> {
-    let format = file_format(a.format, a.input.as_deref());
-    let job = files::Job {
-        operation: op,
-        token: read_token(&a.token)?,
-        columns: a.columns,
-        input: a.input,
-        output: a.output,
-        format,
-        batch_cells: a.batch,
-    };
+    let job = a.stream.job(op, read_token(&a.token)?);
     let summary = files::run(&d.engine, job)?;
     // The keyring may have advanced past midnight during a long run.
     d.keyring.sync(&d.engine)?;
