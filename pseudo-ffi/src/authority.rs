@@ -217,17 +217,8 @@ pub unsafe extern "C" fn pseudo_authority_new(
     audience: *const c_char,
     out: *mut *mut pseudo_authority,
 ) -> pseudo_status {
-    guard(|| {
-        let key = arg!(handle key);
-        let issuer = arg!(text issuer);
-        let audience = arg!(text audience);
-        out_check(out, "out")?;
-        let copy = SigningKey::from_pkcs8_der(&key.inner.to_pkcs8_der())?;
-        let inner = Authority::new(copy, issuer, audience)?;
-        // SAFETY: checked non-NULL; writable by contract.
-        unsafe { put(out, boxed(pseudo_authority { inner })) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract; version 1 is `Authority::new`'s own.
+    unsafe { pseudo_authority_new_with_key_version(key, issuer, audience, 1, out) }
 }
 
 /// `pseudo_authority_new` for an engine whose primary key version is `key_version` (1–65535):

@@ -280,29 +280,44 @@ pub unsafe extern "C" fn pseudo_engine_call(
         let op = operation(op)?;
         let mode = batch_mode(mode)?;
         // SAFETY: forwarded contract.
-        let raw = unsafe { array(values, values_len, "values") }?;
-        let max_items = engine.inner.options().limits.max_items;
-        if raw.len() > max_items {
-            // Refused before any value is read; the core would refuse it too.
-            return Err(Fail::new(
-                pseudo_status::PSEUDO_LIMIT_EXCEEDED,
-                format!("the batch has {} items; the limit is {max_items}", raw.len()),
-            ));
-        }
-        let mut strs: Vec<&str> = Vec::with_capacity(raw.len());
-        for (i, v) in raw.iter().enumerate() {
-            // SAFETY: each element's `ptr` is readable for `len` bytes (contract).
-            let b = unsafe { bytes(v.ptr.cast(), v.len, "values[i].ptr") }
-                .map_err(|f| Fail::new(f.status, format!("value {i}: {}", f.message)))?;
-            let s = std::str::from_utf8(b)
-                .map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_UTF8, format!("value {i} is not valid UTF-8")))?;
-            strs.push(s);
-        }
+        let strs = unsafe { batch_values(engine, values, values_len) }?;
         let inner = engine.inner.call(op, token, &strs, mode, timestamp(now))?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(pseudo_batch { inner })) };
         Ok(())
     })
+}
+
+/// The batch's values borrowed as `&str`: refused whole before any value is read when there are
+/// more than the engine's `max_items` (the core would refuse it too), else at the first value
+/// that is not readable UTF-8, naming its index.
+///
+/// # Safety
+/// `values` is NULL or readable for `values_len` elements whose `ptr` is readable for `len` bytes.
+unsafe fn batch_values<'a>(
+    engine: &pseudo_engine,
+    values: *const pseudo_str,
+    values_len: usize,
+) -> Result<Vec<&'a str>, Fail> {
+    // SAFETY: forwarded contract.
+    let raw = unsafe { array(values, values_len, "values") }?;
+    let max_items = engine.inner.options().limits.max_items;
+    if raw.len() > max_items {
+        return Err(Fail::new(
+            pseudo_status::PSEUDO_LIMIT_EXCEEDED,
+            format!("the batch has {} items; the limit is {max_items}", raw.len()),
+        ));
+    }
+    let mut strs: Vec<&str> = Vec::with_capacity(raw.len());
+    for (i, v) in raw.iter().enumerate() {
+        // SAFETY: each element's `ptr` is readable for `len` bytes (contract).
+        let b = unsafe { bytes(v.ptr.cast(), v.len, "values[i].ptr") }
+            .map_err(|f| Fail::new(f.status, format!("value {i}: {}", f.message)))?;
+        let s = std::str::from_utf8(b)
+            .map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_UTF8, format!("value {i} is not valid UTF-8")))?;
+        strs.push(s);
+    }
+    Ok(strs)
 }
 
 /// Lookup: pseudonymises the `values_len` values with a `psn` or `sec` token as key version
@@ -334,16 +349,7 @@ pub unsafe extern "C" fn pseudo_engine_lookup(
         out_check(out, "out")?;
         let mode = batch_mode(mode)?;
         // SAFETY: forwarded contract.
-        let raw = unsafe { array(values, values_len, "values") }?;
-        let mut strs: Vec<&str> = Vec::with_capacity(raw.len());
-        for (i, v) in raw.iter().enumerate() {
-            // SAFETY: each element's `ptr` is readable for `len` bytes (contract).
-            let b = unsafe { bytes(v.ptr.cast(), v.len, "values[i].ptr") }
-                .map_err(|f| Fail::new(f.status, format!("value {i}: {}", f.message)))?;
-            let s = std::str::from_utf8(b)
-                .map_err(|_| Fail::new(pseudo_status::PSEUDO_INVALID_UTF8, format!("value {i} is not valid UTF-8")))?;
-            strs.push(s);
-        }
+        let strs = unsafe { batch_values(engine, values, values_len) }?;
         let now = timestamp(now);
         let versions = if version == 0 {
             vec![engine.inner.verify_at(token, Operation::Lookup, now)?.key_version()]
