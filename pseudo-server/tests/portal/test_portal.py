@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, WebDriverException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 HERE = Path(__file__).resolve().parent
@@ -127,18 +126,37 @@ def sign_in(driver, server, token, name):
     assert f"Signed in as {name}" in driver.find_element(By.TAG_NAME, "header").text
 
 
+def _detached(error):
+    """Chromium 156's driver reports an element of a document that was replaced as an inspector
+    error ("Node with given id does not belong to the document"), not always as a stale element."""
+    return isinstance(error, StaleElementReferenceException) or (
+        isinstance(error, WebDriverException) and "does not belong to the document" in str(error))
+
+
+def _replaced(page):
+    """A wait condition: `page` (the old <html> element) is no longer in the window's document."""
+    def check(_driver):
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException as e:
+            if _detached(e):
+                return True
+            raise
+    return check
+
+
 def go(driver, element):
     """Clicks something that loads a page, and waits until the new page replaced the old one."""
     page = driver.find_element(By.TAG_NAME, "html")
     try:
         element.click()
     except WebDriverException as e:
-        # ChromeDriver can report a click whose navigation replaced the document before the
-        # command finished as "Node with given id does not belong to the document" (seen in CI).
-        # The click happened if the old page goes stale, which the wait below still demands.
-        if "does not belong to the document" not in str(e):
+        # A click whose navigation replaced the document before the command returned can be
+        # reported this way; the click happened only if the old page goes, which the wait demands.
+        if not _detached(e):
             raise
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(_replaced(page))
 
 
 def text(driver, css):
