@@ -14,11 +14,13 @@
 //! * every response has a strict [`CSP`], `no-store` caching, `nosniff`, `DENY` framing and no
 //!   referrer to other sites; the only script is [`SCRIPT_PATH`] (the copy button);
 //! * a secret (an operation token or an access token's secret) is rendered once, on the page
-//!   answering the POST that made it, and never again.
+//!   answering the POST that made it, and never again. The forms that make one carry a one-time
+//!   value ([`ONCE_FIELD`]): sending the same form again (a reload of that page, or Back and
+//!   resend) is refused with 409 and makes nothing, so a reload never issues a second token.
 
 mod pages;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -42,6 +44,11 @@ pub const SESSION_COOKIE: &str = "pseudo_session";
 pub const SIGNIN_COOKIE: &str = "pseudo_signin";
 /// The hidden form field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
+/// The hidden field of the forms that make a secret: a fresh random value per page, accepted once
+/// per session (a failed attempt does not use it up).
+pub const ONCE_FIELD: &str = "once";
+/// How many sent one-time values a session remembers (the oldest are forgotten first).
+pub const MAX_SENT_FORMS: usize = 256;
 /// Largest form body the portal reads.
 pub const MAX_FORM: usize = 16 * 1024;
 /// How long the sign-in form stays valid.
@@ -96,6 +103,8 @@ struct Session {
     principal: Principal,
     csrf: String,
     until: Instant,
+    /// One-time values of the forms this session has sent (oldest first).
+    sent: VecDeque<String>,
 }
 
 impl Drop for Session {
@@ -122,6 +131,8 @@ impl fmt::Debug for Sessions {
 pub(crate) struct Ctx {
     pub(crate) me: Principal,
     pub(crate) csrf: String,
+    /// A fresh one-time value for the page's secret-making forms ([`ONCE_FIELD`]).
+    pub(crate) once: String,
     /// `http://host:port` as the browser reached the server, for the `curl` examples.
     pub(crate) base: String,
 }
@@ -158,7 +169,10 @@ impl Sessions {
                 map.remove(&k);
             }
         }
-        map.insert(id.clone(), Session { access_id, principal, csrf, until: now + self.lifetime });
+        map.insert(
+            id.clone(),
+            Session { access_id, principal, csrf, until: now + self.lifetime, sent: VecDeque::new() },
+        );
         Ok(id)
     }
 
@@ -172,6 +186,32 @@ impl Sessions {
             return None;
         }
         Some((s.access_id.clone(), s.principal.clone(), s.csrf.clone()))
+    }
+
+    /// Records that this session sent the form carrying `once`; false when it already had (or
+    /// when there is no open session).
+    fn send_once(&self, headers: &HeaderMap, once: &str) -> bool {
+        let (Some(id), Ok(mut map)) = (cookie(headers, SESSION_COOKIE), self.map.lock()) else {
+            return false;
+        };
+        let Some(s) = map.get_mut(id) else { return false };
+        if s.sent.iter().any(|v| v == once) {
+            return false;
+        }
+        if s.sent.len() >= MAX_SENT_FORMS {
+            s.sent.pop_front();
+        }
+        s.sent.push_back(once.to_owned());
+        true
+    }
+
+    /// Forgets a one-time value whose form was refused, so that it can be corrected and sent again.
+    fn unsend_once(&self, headers: &HeaderMap, once: &str) {
+        if let (Some(id), Ok(mut map)) = (cookie(headers, SESSION_COOKIE), self.map.lock()) {
+            if let Some(s) = map.get_mut(id) {
+                s.sent.retain(|v| v != once);
+            }
+        }
     }
 
     fn close(&self, headers: &HeaderMap) {
@@ -359,8 +399,18 @@ where
         }
     }
     let scheme = if sessions.secure { "https" } else { "http" };
-    let cx = Ctx { me, csrf, base: format!("{scheme}://{}", host(&headers)) };
+    let Ok(fresh) = random_hex() else {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.");
+    };
+    let cx = Ctx { me, csrf, once: fresh, base: format!("{scheme}://{}", host(&headers)) };
     let form = form.unwrap_or_default();
+    // A form that makes a secret is accepted once: a second send of the same page's form is refused.
+    let once = form.opt(ONCE_FIELD).map(str::to_owned);
+    if let Some(v) = &once {
+        if !sessions.send_once(&headers, v) {
+            return html(StatusCode::CONFLICT, pages::already_sent(&cx));
+        }
+    }
     let answer = tokio::task::spawn_blocking(move || {
         let now = Timestamp::now();
         // The session lives only as long as its access token stays active and unexpired.
@@ -373,7 +423,12 @@ where
             Ok(Out::Page(m)) => html(StatusCode::OK, m),
             Ok(Out::ShowOnce(m)) => html(StatusCode::CREATED, m),
             Ok(Out::Redirect(to)) => redirect(&to),
-            Err(e) => refused(Some(&cx), &e),
+            Err(e) => {
+                if let Some(v) = &once {
+                    s.0.portal.unsend_once(&headers, v);
+                }
+                refused(Some(&cx), &e)
+            }
         }
     })
     .await;
@@ -393,6 +448,14 @@ where
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidInput, msg)
+}
+
+/// A secret-making form must carry its page's one-time value ([`signed_in`] checks that it is new).
+fn sent_once(form: &Form) -> Result<()> {
+    match form.opt(ONCE_FIELD) {
+        Some(_) => Ok(()),
+        None => Err(invalid("This form has no one-time value: open its page again and send it from there.")),
+    }
 }
 
 fn whole(form: &Form, name: &str, what: &str) -> Result<u32> {
@@ -646,6 +709,7 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, req: Request)
 
 async fn issue(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
     posted(s, req, move |s, cx, f, now| {
+        sent_once(f)?;
         ops::visible_request(s.registry(), &cx.me, &id)?;
         let source = ops::issue_source(f.opt("source_project"), org(f.opt("source_org"))?, cx.me.organisation)?;
         let kind = api::issue_kind(f.text("type"), source)?;
@@ -749,6 +813,7 @@ async fn access_tokens(State(s): State<AppState>, h: HeaderMap) -> Response {
 
 async fn create_access(State(s): State<AppState>, req: Request) -> Response {
     posted(s, req, |s, cx, f, now| {
+        sent_once(f)?;
         let lifetime = lifetime(f)?;
         let made = match f.text("kind") {
             "service" => {
@@ -900,6 +965,31 @@ mod tests {
         assert_ne!(csrf, id);
         sessions.close(&h);
         assert!(sessions.find(&h).is_none());
+    }
+
+    #[test]
+    fn a_one_time_form_value_is_taken_once_per_session_and_can_be_given_back() {
+        let sessions = Sessions::new(Duration::from_secs(60), false);
+        let me = Principal { id: "bob".into(), organisation: OrgId::nil(), role: Role::User };
+        let mut h = HeaderMap::new();
+        assert!(!sessions.send_once(&h, "a"), "no session, nothing is accepted");
+        let id = sessions.open("at_1".into(), me.clone()).unwrap();
+        h.insert(header::COOKIE, HeaderValue::from_str(&format!("{SESSION_COOKIE}={id}")).unwrap());
+        assert!(sessions.send_once(&h, "a"));
+        assert!(!sessions.send_once(&h, "a"), "the same form sent again");
+        sessions.unsend_once(&h, "a");
+        assert!(sessions.send_once(&h, "a"), "a refused form can be sent again");
+        // Another session has its own values.
+        let other = sessions.open("at_2".into(), me).unwrap();
+        let mut h2 = HeaderMap::new();
+        h2.insert(header::COOKIE, HeaderValue::from_str(&format!("{SESSION_COOKIE}={other}")).unwrap());
+        assert!(sessions.send_once(&h2, "a"));
+        // The memory is bounded: the oldest value is forgotten first.
+        for i in 0..MAX_SENT_FORMS {
+            assert!(sessions.send_once(&h, &format!("v{i}")));
+        }
+        assert!(sessions.send_once(&h, "a"), "forgotten after MAX_SENT_FORMS newer ones");
+        assert!(!sessions.send_once(&h, &format!("v{}", MAX_SENT_FORMS - 1)));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use pseudo_core::registry::{utc_date, AccessTokenRecord, Project, Request, Reque
 use pseudo_core::wire::{PATH_PSEUDONYMISE, PATH_REVERSE};
 use pseudo_core::{AuditEvent, Timestamp, TokenType, Treatment};
 
-use super::{seg, shown_status, Ctx, Draft, CSRF_FIELD, SCRIPT_PATH, STYLE_PATH};
+use super::{seg, shown_status, Ctx, Draft, CSRF_FIELD, ONCE_FIELD, SCRIPT_PATH, STYLE_PATH};
 use crate::ops::role_name;
 
 /// A message above the project form.
@@ -17,6 +17,11 @@ pub(crate) enum Note {
 
 fn csrf(cx: &Ctx) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(cx.csrf); }
+}
+
+/// The CSRF token and the page's one-time value, for a form that makes a secret.
+fn csrf_once(cx: &Ctx) -> Markup {
+    html! { (csrf(cx)) input type="hidden" name=(ONCE_FIELD) value=(cx.once); }
 }
 
 fn layout(cx: Option<&Ctx>, title: &str, body: Markup) -> Markup {
@@ -76,6 +81,22 @@ pub(crate) fn problem(cx: Option<&Ctx>, message: &str) -> Markup {
         html! {
             p.error role="alert" id="error" { (message) }
             p { a href=(if cx.is_some() { "/projects" } else { "/signin" }) { "Back" } }
+        },
+    )
+}
+
+/// The answer to a secret-making form sent a second time (a reload of the page that showed the
+/// secret, or Back and resend): nothing was made.
+pub(crate) fn already_sent(cx: &Ctx) -> Markup {
+    layout(
+        Some(cx),
+        "Already sent",
+        html! {
+            p.error role="alert" id="error" {
+                "This form was already sent, and what it made was shown then, once. Sending it again makes nothing: \
+                 the token is in your lists. To make another, open the form again."
+            }
+            p { a href="/tokens" { "Your tokens" } " · " a href="/access-tokens" { "Your access tokens" } }
         },
     )
 }
@@ -312,7 +333,7 @@ pub(crate) fn request(cx: &Ctx, r: &Request, p: &Project, no_reverse: Option<Str
             @if r.status == RequestStatus::Approved && ours {
                 h2 { "Generate a token" }
                 form method="post" action={ "/requests/" (seg(&r.id)) "/tokens" } id="generate" {
-                    (csrf(cx))
+                    (csrf_once(cx))
                     label for="token-name" { "Token name" }
                     input type="text" id="token-name" name="name" required;
                     label for="expires" { "Expires after (600s, 12h, 30d, 2w, 1y; capped at retention end)" }
@@ -471,7 +492,7 @@ pub(crate) fn access_tokens(cx: &Ctx, list: &[AccessTokenRecord], now: Timestamp
             }
             h2 { "New personal token" }
             form method="post" action="/access-tokens" id="new-personal" {
-                (csrf(cx))
+                (csrf_once(cx))
                 input type="hidden" name="kind" value="personal";
                 label for="personal-name" { "Name" }
                 input type="text" id="personal-name" name="name" required;
@@ -482,7 +503,7 @@ pub(crate) fn access_tokens(cx: &Ctx, list: &[AccessTokenRecord], now: Timestamp
             @if cx.me.role == Role::Admin {
                 h2 { "New service token" }
                 form method="post" action="/access-tokens" id="new-service" {
-                    (csrf(cx))
+                    (csrf_once(cx))
                     input type="hidden" name="kind" value="service";
                     label for="service-name" { "Name" }
                     input type="text" id="service-name" name="name" required;

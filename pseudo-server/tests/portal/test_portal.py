@@ -274,9 +274,22 @@ def test_the_whole_story(server, browsers):
     shot(bob, "07-generate")
     bob.find_element(By.ID, "token-name").send_keys("admissions")
     bob.find_element(By.ID, "type-psn").click()
+    # The form carries a one-time value. What the browser would send (a refused attempt first:
+    # it does not use the value up, so the corrected form still goes through).
+    sent = {"csrf": csrf_of(bob), "name": "admissions", "type": "psn", "expires": "30d",
+            "once": bob.find_element(By.CSS_SELECTOR, "#generate input[name='once']").get_attribute("value")}
+    assert len(sent["once"]) == 64
+    generate_path = urllib.parse.urlparse(request_url).path + "/tokens"
+    status, body = post(server, generate_path, {**sent, "expires": "soon"}, session_cookie(bob))
+    assert status == 400 and ".ey" not in body, (status, body)
     go(bob, bob.find_element(By.ID, "generate-token"))
     token = text(bob, "#token")
     TOKENS_SEEN.append(token)
+    # Sending the same form again (a reload of this page, or Back and resend) makes no second token.
+    status, body = post(server, generate_path, sent, session_cookie(bob))
+    assert status == 409 and "already sent" in body and token not in body and ".ey" not in body, (status, body)
+    status, body = post(server, generate_path, {k: v for k, v in sent.items() if k != "once"}, session_cookie(bob))
+    assert status == 400 and "no one-time value" in body, (status, body)
     assert token.count(".") == 2
     command = text(bob, "#curl")
     assert "/api/request-psn " in command and token in command
@@ -297,6 +310,7 @@ def test_the_whole_story(server, browsers):
     # The token page lists it (never the token itself), used.
     bob.get(server.base + "/tokens")
     assert token not in bob.page_source
+    assert len(bob.find_elements(By.CSS_SELECTOR, "#tokens tbody tr")) == 1, "one token for one form"
     row = bob.find_element(By.CSS_SELECTOR, "#tokens tbody tr")
     assert row.find_element(By.CSS_SELECTOR, ".name").text == "admissions"
     assert row.find_element(By.CSS_SELECTOR, ".status").text == "active"
@@ -395,19 +409,25 @@ def test_service_tokens_are_for_administrators_only(server, browsers):
     bob.get(server.base + "/access-tokens")
     assert absent(bob, "#new-service")
     status, body = post(server, "/access-tokens",
-                        {"kind": "service", "name": "etl", "account": "etl", "csrf": csrf_of(bob)},
+                        {"kind": "service", "name": "etl", "account": "etl", "csrf": csrf_of(bob),
+                         "once": bob.find_element(By.CSS_SELECTOR, "#new-personal input[name='once']")
+                         .get_attribute("value")},
                         session_cookie(bob))
     assert status == 403 and "only an administrator can make service tokens" in body
 
     # A personal token for Bob: shown once, then only its record.
     bob.find_element(By.ID, "personal-name").send_keys("laptop")
+    sent = {"csrf": csrf_of(bob), "kind": "personal", "name": "laptop", "expires": "30d",
+            "once": bob.find_element(By.CSS_SELECTOR, "#new-personal input[name='once']").get_attribute("value")}
     go(bob, bob.find_element(By.ID, "make-personal"))
     secret = text(bob, "#token")
     TOKENS_SEEN.append(secret)
+    status, body = post(server, "/access-tokens", sent, session_cookie(bob))
+    assert status == 409 and "already sent" in body and secret not in body, (status, body)
     assert secret.startswith("pseudo_pat_") or len(secret) > 20
     shot(bob, "14-access-token-once")
     bob.get(server.base + "/access-tokens")
-    assert secret not in bob.page_source and "laptop" in text(bob, "#access-tokens")
+    assert secret not in bob.page_source and text(bob, "#access-tokens").count("laptop") == 1
     assert "Not used" in text(bob, "#access-tokens")
 
     if not admin.get_cookie("pseudo_session"):
