@@ -10,7 +10,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use pseudo_core::registry::{AccessKind, Principal, Role};
 use pseudo_core::Timestamp;
-use pseudo_server::portal::{CSP, CSRF_FIELD, SESSION_COOKIE, SIGNIN_COOKIE};
+use pseudo_server::portal::{CSP, CSRF_FIELD, ONCE_FIELD, SESSION_COOKIE, SIGNIN_COOKIE};
 use pseudo_server::{data, router, ServerConfig, Services};
 use tower::ServiceExt;
 
@@ -74,6 +74,13 @@ fn set_cookies(h: &HeaderMap) -> Vec<String> {
 fn csrf_on(page: &str) -> String {
     let at = page.find(&format!("name=\"{CSRF_FIELD}\" value=\"")).expect("a CSRF field") + 19;
     page[at..].split('"').next().unwrap().to_owned()
+}
+
+/// The one-time value of the page's secret-making forms, if it has one.
+fn once_on(page: &str) -> Option<String> {
+    let mark = format!("name=\"{ONCE_FIELD}\" value=\"");
+    let at = page.find(&mark)? + mark.len();
+    Some(page[at..].split('"').next().unwrap().to_owned())
 }
 
 /// Signs in through the form; returns the session cookie (`name=value`).
@@ -197,8 +204,8 @@ async fn roles_are_the_registrys() {
     // No service-token form, and a posted one is refused with the registry's reason.
     let access = send(&f.app, Method::GET, "/access-tokens", &user, None).await;
     assert!(!access.body.contains("id=\"new-service\""));
-    let csrf = csrf_on(&access.body);
-    let svc = [("kind", "service"), ("name", "etl"), ("account", "etl"), (CSRF_FIELD, &csrf)];
+    let (csrf, once) = (csrf_on(&access.body), once_on(&access.body).expect("a one-time value"));
+    let svc = [("kind", "service"), ("name", "etl"), ("account", "etl"), (CSRF_FIELD, &csrf), (ONCE_FIELD, &once)];
     let r = send(&f.app, Method::POST, "/access-tokens", &user, Some(&svc)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("only an administrator can make service tokens"));
@@ -211,8 +218,9 @@ async fn a_secret_is_shown_once_and_never_again() {
     let f = fixture(ServerConfig::default());
     let user = sign_in(&f.app, &f.user).await;
     let page = send(&f.app, Method::GET, "/access-tokens", &user, None).await;
-    let csrf = csrf_on(&page.body);
-    let made = [("kind", "personal"), ("name", "laptop"), ("expires", "1d"), (CSRF_FIELD, &csrf)];
+    let (csrf, one_time) = (csrf_on(&page.body), once_on(&page.body).expect("a one-time value"));
+    let made =
+        [("kind", "personal"), ("name", "laptop"), ("expires", "1d"), (CSRF_FIELD, &csrf), (ONCE_FIELD, &one_time)];
     let once = send(&f.app, Method::POST, "/access-tokens", &user, Some(&made)).await;
     assert_eq!(once.status, StatusCode::CREATED);
     assert_eq!(once.headers[header::CACHE_CONTROL], "no-store");
@@ -223,6 +231,15 @@ async fn a_secret_is_shown_once_and_never_again() {
         let later = send(&f.app, Method::GET, path, &user, None).await;
         assert!(!later.body.contains(&secret), "{path} shows the secret");
     }
+    // Sending the same form again (a reload of the answer) makes nothing and shows no secret;
+    // without its one-time value the form is refused.
+    let again = send(&f.app, Method::POST, "/access-tokens", &user, Some(&made)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("already sent") && !again.body.contains(&secret));
+    let bare = send(&f.app, Method::POST, "/access-tokens", &user, Some(&made[..4])).await;
+    assert_eq!(bare.status, StatusCode::BAD_REQUEST);
+    let list = send(&f.app, Method::GET, "/access-tokens", &user, None).await.body;
+    assert_eq!(list.matches("laptop").count(), 1, "one access token for one form");
     // The new secret signs in too.
     sign_in(&f.app, &secret).await;
 }
@@ -268,9 +285,13 @@ async fn a_session_ends_on_sign_out_on_expiry_and_when_its_token_is_revoked() {
 
 /// POSTs a form with the CSRF token of the page at `page`; returns the answer.
 async fn submit(app: &Router, cookie: &str, page: &str, action: &str, fields: &[(&str, &str)]) -> Answer {
-    let csrf = csrf_on(&send(app, Method::GET, page, cookie, None).await.body);
+    let body = send(app, Method::GET, page, cookie, None).await.body;
+    let (csrf, once) = (csrf_on(&body), once_on(&body));
     let mut all = fields.to_vec();
     all.push((CSRF_FIELD, &csrf));
+    if let Some(once) = &once {
+        all.push((ONCE_FIELD, once));
+    }
     send(app, Method::POST, action, cookie, Some(&all)).await
 }
 
