@@ -444,7 +444,8 @@ typedef struct {
 } pseudo_engine_options;
 
 /**
- * An engine endpoint: a `PSEUDO_OPERATION_*` value.
+ * An engine endpoint, or (in audit events) a registry event: a `PSEUDO_OPERATION_*` value.
+ * Stable numbers, append-only.
  */
 typedef uint32_t pseudo_operation;
 
@@ -911,6 +912,46 @@ typedef struct {
  * Registry event (audit only): a key version was retired.
  */
 #define PSEUDO_OPERATION_RETIRE_KEY 5
+
+/**
+ * Registry event (audit only): an operation token was issued.
+ */
+#define PSEUDO_OPERATION_ISSUE_TOKEN 6
+
+/**
+ * Registry event (audit only): an operation token was revoked.
+ */
+#define PSEUDO_OPERATION_REVOKE_TOKEN 7
+
+/**
+ * Registry event (audit only): a revoked operation token was restored.
+ */
+#define PSEUDO_OPERATION_RESTORE_TOKEN 8
+
+/**
+ * Registry event (audit only): a revoked operation token's record was deleted.
+ */
+#define PSEUDO_OPERATION_DELETE_TOKEN 9
+
+/**
+ * Registry event (audit only): an access token was made.
+ */
+#define PSEUDO_OPERATION_CREATE_ACCESS_TOKEN 10
+
+/**
+ * Registry event (audit only): an access token was revoked.
+ */
+#define PSEUDO_OPERATION_REVOKE_ACCESS_TOKEN 11
+
+/**
+ * Registry event (audit only): a revoked access token was restored.
+ */
+#define PSEUDO_OPERATION_RESTORE_ACCESS_TOKEN 12
+
+/**
+ * Registry event (audit only): a revoked access token was deleted.
+ */
+#define PSEUDO_OPERATION_DELETE_ACCESS_TOKEN 13
 
 /**
  * Any failed item fails the call with `PSEUDO_BATCH_FAILED`; nothing is returned.
@@ -1773,6 +1814,13 @@ pseudo_status pseudo_verifying_key_kid(const pseudo_verifying_key *key,
  * `key` is NULL or a handle from this library not freed yet.
  */
 void pseudo_verifying_key_free(pseudo_verifying_key *key);
+
+/**
+ * The name of a `PSEUDO_OPERATION_*` value as the audit log, the REST API and Python spell it
+ * (`"pseudonymise"`, `"reverse"`, `"issue_token"`, `"revoke_access_token"`, ...), as static
+ * NUL-terminated text; NULL for a number this library does not know. Never freed. Thread-safe.
+ */
+const char *pseudo_operation_name(pseudo_operation op);
 
 /**
  * Opens (or creates) the registry in the SQLite file at `path` (NUL-terminated UTF-8): WAL

@@ -354,7 +354,8 @@ void run_lifecycle(const pseudo_authority *auth, const pseudo_keyring *ring, con
   for (size_t i = 0; i < pseudo_audit_list_len(audit.get()); ++i) {
     pseudo_audit_event e;
     ok(pseudo_audit_list_get(audit.get(), i, &e), "pseudo_audit_list_get");
-    std::cout << "    " << e.time << " " << (e.operation == PSEUDO_OPERATION_PSEUDONYMISE ? "pseudonymise" : "reverse")
+    const char *op = pseudo_operation_name(e.operation);
+    std::cout << "    " << e.time << " " << (op ? op : "?") << " by " << (e.subject ? e.subject : "-")
               << " jti=" << (e.jti ? e.jti : "-") << " items=" << e.items
               << " outcome=" << (e.error_code ? e.error_code : "ok") << "\n";
   }

@@ -116,7 +116,12 @@ fn a_token_revoked_on_one_node_is_refused_by_the_other() {
     let mut of_token = 0;
     for _ in 0..100 {
         let (_, audit) = api(&b.base, &c.admin, "GET", "/api/v1/audit?limit=50", None);
-        of_token = audit["events"].as_array().unwrap().iter().filter(|e| e["jti"] == json!(jti)).count();
+        of_token = audit["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["jti"] == json!(jti) && e["operation"] == json!("pseudonymise"))
+            .count();
         if of_token == 3 {
             break;
         }

@@ -12,7 +12,8 @@ use crate::schedule::KeySchedule;
 use crate::token::{CacheCounts, Grant, TokenType, Validation, Verifier};
 use crate::transform::{self, BatchOutput, ItemLimits};
 
-/// The two endpoints of the engine.
+/// What an audit event records: an engine call (the two endpoints, rewrap, lookup) or a
+/// registry event (key versions, the lifecycle of operation tokens and access tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     /// `POST /api/request-psn`: accepts `psn` and `sec` tokens.
@@ -29,6 +30,22 @@ pub enum Operation {
     Rekey,
     /// Registry event: a key version was retired.
     RetireKey,
+    /// Registry event: an operation token was issued (`jti` the new token's; the token's key version).
+    IssueToken,
+    /// Registry event: an operation token was revoked.
+    RevokeToken,
+    /// Registry event: a revoked operation token was restored.
+    RestoreToken,
+    /// Registry event: a revoked operation token's record was deleted.
+    DeleteToken,
+    /// Registry event: an access token was made (`jti` is its id, never its secret).
+    CreateAccessToken,
+    /// Registry event: an access token was revoked.
+    RevokeAccessToken,
+    /// Registry event: a revoked access token was restored.
+    RestoreAccessToken,
+    /// Registry event: a revoked access token was deleted.
+    DeleteAccessToken,
 }
 
 impl Operation {
@@ -41,18 +58,39 @@ impl Operation {
             Operation::Lookup => "lookup",
             Operation::Rekey => "rekey",
             Operation::RetireKey => "retire_key",
+            Operation::IssueToken => "issue_token",
+            Operation::RevokeToken => "revoke_token",
+            Operation::RestoreToken => "restore_token",
+            Operation::DeleteToken => "delete_token",
+            Operation::CreateAccessToken => "create_access_token",
+            Operation::RevokeAccessToken => "revoke_access_token",
+            Operation::RestoreAccessToken => "restore_access_token",
+            Operation::DeleteAccessToken => "delete_access_token",
         }
     }
 
     /// Every operation, in declaration order.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 14] = [
         Operation::Pseudonymise,
         Operation::Reverse,
         Operation::Rewrap,
         Operation::Lookup,
         Operation::Rekey,
         Operation::RetireKey,
+        Operation::IssueToken,
+        Operation::RevokeToken,
+        Operation::RestoreToken,
+        Operation::DeleteToken,
+        Operation::CreateAccessToken,
+        Operation::RevokeAccessToken,
+        Operation::RestoreAccessToken,
+        Operation::DeleteAccessToken,
     ];
+
+    /// Whether this is a registry event (recorded by the registry, never an engine call).
+    pub fn is_registry_event(self) -> bool {
+        !matches!(self, Operation::Pseudonymise | Operation::Reverse | Operation::Rewrap | Operation::Lookup)
+    }
 
     /// The operation whose [`Operation::as_str`] is `s`.
     pub fn from_name(s: &str) -> Option<Operation> {
@@ -63,7 +101,7 @@ impl Operation {
         match self {
             Operation::Pseudonymise | Operation::Lookup => matches!(t, TokenType::Psn | TokenType::Sec),
             Operation::Reverse | Operation::Rewrap => t == TokenType::Rev,
-            Operation::Rekey | Operation::RetireKey => false,
+            _ => false,
         }
     }
 }
@@ -141,14 +179,16 @@ pub trait TokenStatus: Send + Sync {
     fn record_use(&self, _grant: &Grant, _now: Timestamp) {}
 }
 
-/// One engine call, for the host's audit log. Never holds a data value or a secret.
+/// One engine call or registry event, for the host's audit log. Never holds a data value or a
+/// secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     /// When the call was made.
     pub time: Timestamp,
-    /// The token id, when the token verified.
+    /// The token id, when the token verified; for a registry event on a token, its `jti` or the
+    /// access token's id.
     pub jti: Option<String>,
-    /// The token holder, when the token verified.
+    /// The token holder, when the token verified; for a registry event, who made the change.
     pub subject: Option<String>,
     /// The project, when the token verified.
     pub project: Option<String>,
@@ -161,7 +201,8 @@ pub struct AuditEvent {
     /// `None` on success, else the error kind.
     pub error: Option<ErrorKind>,
     /// The key version concerned: the token's (`kv`) for engine calls, the new version of a
-    /// [`Operation::Rekey`], the retired one of a [`Operation::RetireKey`].
+    /// [`Operation::Rekey`], the retired one of a [`Operation::RetireKey`], the project's of an
+    /// [`Operation::IssueToken`]; `None` for the other registry events.
     pub key_version: Option<u16>,
 }
 
@@ -533,7 +574,7 @@ impl Engine {
         let plan = match op {
             Operation::Pseudonymise | Operation::Reverse => self.keys.plan(grant)?,
             Operation::Rewrap => self.keys.rewrap_plan(grant)?,
-            Operation::Lookup | Operation::Rekey | Operation::RetireKey => {
+            _ => {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
                     format!("{} is not a batch call: use Engine::lookup or the registry", op.as_str()),

@@ -248,13 +248,39 @@ fn token_lifecycle_and_engine_refusal() {
             kind_of(engine.call(Operation::Pseudonymise, &stray, &["v"], BatchMode::Strict, now())),
             ErrorKind::Revoked
         );
-        // Audit: every call, with outcome, never values.
+        // Audit: every call, with outcome, never values; every change of the token, by whom, in order.
         let events = reg.audit_events(100).unwrap();
-        assert_eq!(events.len(), 5, "{name}");
-        assert_eq!(events[0].jti.as_deref(), Some(t.jti()));
-        assert_eq!((events[0].items, events[0].error), (2, None));
-        assert_eq!(events[1].error, Some(ErrorKind::Revoked));
-        assert!(!format!("{events:?}").contains("v1"));
+        let ops: Vec<&str> = events.iter().map(|e| e.operation.as_str()).collect();
+        assert_eq!(
+            ops,
+            [
+                "issue_token",
+                "pseudonymise",
+                "revoke_token",
+                "pseudonymise",
+                "restore_token",
+                "pseudonymise",
+                "revoke_token",
+                "delete_token",
+                "pseudonymise",
+                "pseudonymise"
+            ],
+            "{name}"
+        );
+        let calls: Vec<&AuditEvent> = events.iter().filter(|e| !e.operation.is_registry_event()).collect();
+        assert_eq!(calls[0].jti.as_deref(), Some(t.jti()));
+        assert_eq!((calls[0].items, calls[0].error), (2, None));
+        assert_eq!(calls[1].error, Some(ErrorKind::Revoked));
+        let who = |e: &AuditEvent| (e.jti.clone(), e.subject.clone(), e.project.clone(), e.items, e.error);
+        let change = |by: &str| (Some(t.jti().to_owned()), Some(by.to_owned()), Some("P1".to_owned()), 0, None);
+        assert_eq!(who(&events[0]), change("rahul"), "{name}");
+        assert_eq!(events[0].key_version, Some(1), "issue_token carries the project's key version");
+        assert_eq!((who(&events[2]), events[2].key_version), (change("rahul"), None));
+        assert_eq!((who(&events[4]), events[4].time), (change("rahul"), now()));
+        assert_eq!(who(&events[6]), change("admin"));
+        assert_eq!(who(&events[7]), change("rahul"));
+        let shown = format!("{events:?}");
+        assert!(!shown.contains("\"v1\"") && !shown.contains("\"v2\"") && !shown.contains(t.token()));
         assert!(reg.tokens().unwrap().iter().all(|r| r.jti != t.jti()));
     }
 }
@@ -327,11 +353,32 @@ fn access_tokens() {
             detail(reg.restore_access_token(&admin(), &s.record.id, Timestamp::from_unix(now_s() + 601))).1,
             Some("expired")
         );
+        reg.revoke_access_token(&admin(), &s.record.id).unwrap(); // already revoked: changes nothing
         reg.delete_access_token(&admin(), &s.record.id).unwrap();
         assert_eq!(kind_of(reg.restore_access_token(&admin(), &s.record.id, now())), ErrorKind::NotFound);
         let listed = reg.access_tokens().unwrap();
         assert_eq!(listed.len(), 1);
         assert!(!format!("{listed:?}").contains(made.secret.as_str()));
+        // The audit log has every change (refused ones and authentications are not changes), by whom.
+        let events = reg.audit_events(100).unwrap();
+        let seen: Vec<(Operation, Option<&str>, Option<&str>)> =
+            events.iter().map(|e| (e.operation, e.jti.as_deref(), e.subject.as_deref())).collect();
+        let (mine, svc) = (Some(made.record.id.as_str()), Some(s.record.id.as_str()));
+        assert_eq!(
+            seen,
+            [
+                (Operation::CreateAccessToken, mine, Some("olivia")),
+                (Operation::CreateAccessToken, svc, Some("admin")),
+                (Operation::RevokeAccessToken, svc, Some("admin")),
+                (Operation::RestoreAccessToken, svc, Some("admin")),
+                (Operation::RevokeAccessToken, svc, Some("admin")),
+                (Operation::DeleteAccessToken, svc, Some("admin")),
+            ],
+            "{name}"
+        );
+        assert!(events.iter().all(|e| e.project.is_none() && e.key_version.is_none() && e.items == 0));
+        let shown = format!("{events:?}");
+        assert!(!shown.contains(made.secret.as_str()) && !shown.contains(s.secret.as_str()));
     }
 }
 
@@ -658,12 +705,15 @@ fn buffered_writes_reach_the_store_on_read_flush_and_drop() {
     }
     // Still in memory: the store has neither the last use nor the events ...
     assert_eq!(reg.store().token(t.jti()).unwrap().unwrap().last_used, None);
-    assert!(reg.store().audit(100).unwrap().is_empty());
+    // (only the registry's own event of issuing the token is there) ...
+    let ops = |events: Vec<AuditEvent>| events.iter().map(|e| e.operation).collect::<Vec<_>>();
+    assert_eq!(ops(reg.store().audit(100).unwrap()), [Operation::IssueToken]);
     // ... but every read through the registry flushes first.
     assert_eq!(reg.token(t.jti()).unwrap().last_used, Some(Timestamp::from_unix(now_s() + 9)));
-    assert_eq!(reg.store().audit(100).unwrap().len(), 10);
-    // A revoke is written at once and refused by the very next call.
+    assert_eq!(reg.store().audit(100).unwrap().len(), 11);
+    // A revoke is written at once (its event too) and refused by the very next call.
     reg.revoke_token(&researcher(), t.jti()).unwrap();
+    assert_eq!(reg.store().audit(100).unwrap()[11].operation, Operation::RevokeToken);
     assert_eq!(
         kind_of(engine.call(Operation::Pseudonymise, t.token(), &["v"], BatchMode::Strict, now())),
         ErrorKind::Revoked
@@ -673,8 +723,8 @@ fn buffered_writes_reach_the_store_on_read_flush_and_drop() {
     drop(reg);
     let reopened = Registry::open_sqlite(&path, RegistryOptions::default()).unwrap();
     let events = reopened.audit_events(100).unwrap();
-    assert_eq!(events.len(), 11);
-    assert_eq!(events[10].error, Some(ErrorKind::Revoked));
+    assert_eq!(events.len(), 13);
+    assert_eq!((events[12].operation, events[12].error), (Operation::Pseudonymise, Some(ErrorKind::Revoked)));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -40,7 +40,8 @@ pub const PSEUDO_TOKEN_REVERSE_LEVEL1: pseudo_token_kind = 2;
 /// Reverse (`rev`) of level-2 pseudonyms → the source's level-1 pseudonyms. Needs `source`.
 pub const PSEUDO_TOKEN_REVERSE_LEVEL2: pseudo_token_kind = 3;
 
-/// An engine endpoint: a `PSEUDO_OPERATION_*` value.
+/// An engine endpoint, or (in audit events) a registry event: a `PSEUDO_OPERATION_*` value.
+/// Stable numbers, append-only.
 #[allow(non_camel_case_types)]
 pub type pseudo_operation = u32;
 /// Pseudonymise (`/api/request-psn`): takes `psn` and `sec` tokens.
@@ -56,6 +57,22 @@ pub const PSEUDO_OPERATION_LOOKUP: pseudo_operation = 3;
 pub const PSEUDO_OPERATION_REKEY: pseudo_operation = 4;
 /// Registry event (audit only): a key version was retired.
 pub const PSEUDO_OPERATION_RETIRE_KEY: pseudo_operation = 5;
+/// Registry event (audit only): an operation token was issued.
+pub const PSEUDO_OPERATION_ISSUE_TOKEN: pseudo_operation = 6;
+/// Registry event (audit only): an operation token was revoked.
+pub const PSEUDO_OPERATION_REVOKE_TOKEN: pseudo_operation = 7;
+/// Registry event (audit only): a revoked operation token was restored.
+pub const PSEUDO_OPERATION_RESTORE_TOKEN: pseudo_operation = 8;
+/// Registry event (audit only): a revoked operation token's record was deleted.
+pub const PSEUDO_OPERATION_DELETE_TOKEN: pseudo_operation = 9;
+/// Registry event (audit only): an access token was made.
+pub const PSEUDO_OPERATION_CREATE_ACCESS_TOKEN: pseudo_operation = 10;
+/// Registry event (audit only): an access token was revoked.
+pub const PSEUDO_OPERATION_REVOKE_ACCESS_TOKEN: pseudo_operation = 11;
+/// Registry event (audit only): a revoked access token was restored.
+pub const PSEUDO_OPERATION_RESTORE_ACCESS_TOKEN: pseudo_operation = 12;
+/// Registry event (audit only): a revoked access token was deleted.
+pub const PSEUDO_OPERATION_DELETE_ACCESS_TOKEN: pseudo_operation = 13;
 
 /// What happens when items of a batch fail: a `PSEUDO_BATCH_*` value.
 #[allow(non_camel_case_types)]

@@ -464,20 +464,47 @@ fn owned_access(a: &AccessTokenRecord) -> FfiResult<OwnedAccessRecord> {
     })
 }
 
+/// The `PSEUDO_OPERATION_*` number of an operation (exhaustive: a new core operation fails this
+/// build until it has a number).
+fn c_operation(op: pseudo_core::Operation) -> pseudo_operation {
+    match op {
+        pseudo_core::Operation::Pseudonymise => PSEUDO_OPERATION_PSEUDONYMISE,
+        pseudo_core::Operation::Reverse => PSEUDO_OPERATION_REVERSE,
+        pseudo_core::Operation::Rewrap => PSEUDO_OPERATION_REWRAP,
+        pseudo_core::Operation::Lookup => PSEUDO_OPERATION_LOOKUP,
+        pseudo_core::Operation::Rekey => PSEUDO_OPERATION_REKEY,
+        pseudo_core::Operation::RetireKey => PSEUDO_OPERATION_RETIRE_KEY,
+        pseudo_core::Operation::IssueToken => PSEUDO_OPERATION_ISSUE_TOKEN,
+        pseudo_core::Operation::RevokeToken => PSEUDO_OPERATION_REVOKE_TOKEN,
+        pseudo_core::Operation::RestoreToken => PSEUDO_OPERATION_RESTORE_TOKEN,
+        pseudo_core::Operation::DeleteToken => PSEUDO_OPERATION_DELETE_TOKEN,
+        pseudo_core::Operation::CreateAccessToken => PSEUDO_OPERATION_CREATE_ACCESS_TOKEN,
+        pseudo_core::Operation::RevokeAccessToken => PSEUDO_OPERATION_REVOKE_ACCESS_TOKEN,
+        pseudo_core::Operation::RestoreAccessToken => PSEUDO_OPERATION_RESTORE_ACCESS_TOKEN,
+        pseudo_core::Operation::DeleteAccessToken => PSEUDO_OPERATION_DELETE_ACCESS_TOKEN,
+    }
+}
+
+/// The name of a `PSEUDO_OPERATION_*` value as the audit log, the REST API and Python spell it
+/// (`"pseudonymise"`, `"reverse"`, `"issue_token"`, `"revoke_access_token"`, ...), as static
+/// NUL-terminated text; NULL for a number this library does not know. Never freed. Thread-safe.
+#[no_mangle]
+pub extern "C" fn pseudo_operation_name(op: pseudo_operation) -> *const c_char {
+    static NAMES: std::sync::OnceLock<Vec<CString>> = std::sync::OnceLock::new();
+    // The C numbers are the core's order (pinned by a test below), so the core's table serves.
+    let names = NAMES.get_or_init(|| {
+        pseudo_core::Operation::ALL.iter().map(|o| CString::new(o.as_str()).unwrap_or_default()).collect()
+    });
+    usize::try_from(op).ok().and_then(|i| names.get(i)).map_or(ptr::null(), |c| c.as_ptr())
+}
+
 fn owned_audit(e: &AuditEvent) -> FfiResult<OwnedAuditEvent> {
     Ok(OwnedAuditEvent {
         time: e.time.unix(),
         jti: c_opt(e.jti.as_deref())?,
         subject: c_opt(e.subject.as_deref())?,
         project: c_opt(e.project.as_deref())?,
-        operation: match e.operation {
-            pseudo_core::Operation::Pseudonymise => PSEUDO_OPERATION_PSEUDONYMISE,
-            pseudo_core::Operation::Reverse => PSEUDO_OPERATION_REVERSE,
-            pseudo_core::Operation::Rewrap => PSEUDO_OPERATION_REWRAP,
-            pseudo_core::Operation::Lookup => PSEUDO_OPERATION_LOOKUP,
-            pseudo_core::Operation::Rekey => PSEUDO_OPERATION_REKEY,
-            pseudo_core::Operation::RetireKey => PSEUDO_OPERATION_RETIRE_KEY,
-        },
+        operation: c_operation(e.operation),
         items: e.items,
         failed_items: e.failed_items,
         status: e.error.map_or(pseudo_status::PSEUDO_OK, pseudo_status::from_kind),
@@ -1626,4 +1653,30 @@ pub unsafe extern "C" fn pseudo_audit_list_get(
 pub unsafe extern "C" fn pseudo_audit_list_free(list: *mut pseudo_audit_list) {
     // SAFETY: forwarded contract.
     unsafe { free_box(list) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_numbers_are_the_core_order_and_append_only() {
+        // The C numbers are the core's declaration order: a new operation goes last, in both.
+        for (i, op) in pseudo_core::Operation::ALL.into_iter().enumerate() {
+            assert_eq!(c_operation(op), i as pseudo_operation, "{}", op.as_str());
+        }
+        assert_eq!(PSEUDO_OPERATION_RETIRE_KEY, 5);
+        assert_eq!(PSEUDO_OPERATION_DELETE_ACCESS_TOKEN, 13);
+    }
+
+    #[test]
+    fn operation_names_are_the_core_names() {
+        for op in pseudo_core::Operation::ALL {
+            let name = pseudo_operation_name(c_operation(op));
+            // SAFETY: a non-NULL answer is a static NUL-terminated string.
+            assert_eq!(unsafe { std::ffi::CStr::from_ptr(name) }.to_str().unwrap(), op.as_str());
+        }
+        let past = pseudo_core::Operation::ALL.len() as pseudo_operation;
+        assert!(pseudo_operation_name(past).is_null() && pseudo_operation_name(u32::MAX).is_null());
+    }
 }

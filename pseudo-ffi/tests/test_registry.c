@@ -533,17 +533,39 @@ static void test_lifecycle(const pseudo_registry *reg) {
   pseudo_engine_free(plain);
   pseudo_token_free(stray);
 
-  /* Audit: every call of the wired engine, with outcome; never a value. */
+  /* Audit: every call of the wired engine, with outcome, never a value; and every change of the
+     token (registry events), by whom, in order. Earlier tests issued tokens on this registry too. */
   pseudo_audit_list *events = NULL;
-  EXPECT(pseudo_registry_audit_events(reg, 100, &events), PSEUDO_OK);
+  EXPECT(pseudo_registry_audit_events(reg, 1000, &events), PSEUDO_OK);
   size_t n = pseudo_audit_list_len(events);
-  CHECK(n == 5); /* used, revoked, used, deleted, never recorded */
+  const pseudo_operation want[] = {
+      PSEUDO_OPERATION_ISSUE_TOKEN,   PSEUDO_OPERATION_PSEUDONYMISE, PSEUDO_OPERATION_REVOKE_TOKEN,
+      PSEUDO_OPERATION_PSEUDONYMISE,  PSEUDO_OPERATION_RESTORE_TOKEN, PSEUDO_OPERATION_PSEUDONYMISE,
+      PSEUDO_OPERATION_REVOKE_TOKEN,  PSEUDO_OPERATION_DELETE_TOKEN, PSEUDO_OPERATION_PSEUDONYMISE};
+  const char *by[] = {"rahul", "rahul", "rahul", "rahul", "rahul", "rahul", "admin", "rahul", "rahul"};
+  size_t calls = 0, mine = 0, first_call = n;
   pseudo_audit_event ev;
-  EXPECT(pseudo_audit_list_get(events, 0, &ev), PSEUDO_OK);
+  for (size_t i = 0; i < n; i++) {
+    EXPECT(pseudo_audit_list_get(events, i, &ev), PSEUDO_OK);
+    if (ev.operation <= PSEUDO_OPERATION_LOOKUP) calls++;
+    if (!(ev.jti && strcmp(ev.jti, jti) == 0)) continue;
+    CHECK(mine < 9 && ev.operation == want[mine] && strcmp(ev.subject, by[mine]) == 0 &&
+          strcmp(ev.project, "L1") == 0);
+    CHECK(pseudo_operation_name(ev.operation) != NULL);
+    if (mine < 9 && ev.operation > PSEUDO_OPERATION_LOOKUP) CHECK(ev.items == 0 && ev.status == PSEUDO_OK);
+    if (mine == 1) first_call = i;
+    mine++;
+  }
+  CHECK(calls == 5 && mine == 9); /* used, revoked, used, deleted, never recorded; 4 changes */
+  CHECK(strcmp(pseudo_operation_name(PSEUDO_OPERATION_PSEUDONYMISE), "pseudonymise") == 0 &&
+        strcmp(pseudo_operation_name(PSEUDO_OPERATION_ISSUE_TOKEN), "issue_token") == 0 &&
+        strcmp(pseudo_operation_name(PSEUDO_OPERATION_DELETE_ACCESS_TOKEN), "delete_access_token") == 0 &&
+        pseudo_operation_name(PSEUDO_OPERATION_DELETE_ACCESS_TOKEN + 1) == NULL);
+  EXPECT(pseudo_audit_list_get(events, first_call, &ev), PSEUDO_OK);
   CHECK(ev.time == now_s && ev.jti && strcmp(ev.jti, jti) == 0 && strcmp(ev.subject, "rahul") == 0 &&
         strcmp(ev.project, "L1") == 0 && ev.operation == PSEUDO_OPERATION_PSEUDONYMISE && ev.items == 2 &&
         ev.failed_items == 0 && ev.status == PSEUDO_OK && ev.error_code == NULL);
-  EXPECT(pseudo_audit_list_get(events, 1, &ev), PSEUDO_OK);
+  EXPECT(pseudo_audit_list_get(events, first_call + 2, &ev), PSEUDO_OK);
   CHECK(ev.status == PSEUDO_TOKEN_REVOKED && strcmp(ev.error_code, "token_revoked") == 0);
   for (size_t i = 0; i < n; i++) {
     EXPECT(pseudo_audit_list_get(events, i, &ev), PSEUDO_OK);

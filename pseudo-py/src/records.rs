@@ -437,7 +437,7 @@ fn access_id(a: &reg::AccessTokenRecord) -> &str {
     &a.id
 }
 
-/// One engine call, as the audit log keeps it: never a data value or a secret.
+/// One engine call or registry event, as the audit log keeps it: never a data value or a secret.
 #[pyclass(frozen, module = "pseudo._pseudo")]
 pub(crate) struct AuditEvent {
     inner: CoreAuditEvent,
@@ -458,24 +458,29 @@ record_methods!(AuditEvent, "AuditEvent", no_id, {
     fn time(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         from_timestamp(py, self.inner.time)
     }
-    /// ``"pseudonymise"``, ``"reverse"``, ``"rewrap"`` or ``"lookup"`` (engine calls), ``"rekey"``
-    /// (a project moved to another key version) or ``"retire_key"`` (a key version retired).
+    /// ``"pseudonymise"``, ``"reverse"``, ``"rewrap"`` or ``"lookup"`` (engine calls); registry
+    /// events: ``"rekey"`` (a project moved to another key version), ``"retire_key"`` (a key
+    /// version retired), ``"issue_token"``, ``"revoke_token"``, ``"restore_token"``,
+    /// ``"delete_token"`` (operation tokens), ``"create_access_token"``, ``"revoke_access_token"``,
+    /// ``"restore_access_token"``, ``"delete_access_token"`` (access tokens).
     #[getter]
     fn operation(&self) -> &'static str {
         self.inner.operation.as_str()
     }
     /// The key version concerned: the token's ``kv`` for engine calls, the new version of a
-    /// ``"rekey"``, the retired one of a ``"retire_key"`` (``None`` when the token did not verify).
+    /// ``"rekey"``, the retired one of a ``"retire_key"``, the project's of an ``"issue_token"``
+    /// (``None`` when the token did not verify, and for the other registry events).
     #[getter]
     fn key_version(&self) -> Option<u16> {
         self.inner.key_version
     }
-    /// The token id, when the token verified (else ``None``).
+    /// The token id, when the token verified (else ``None``); for a registry event on a token,
+    /// its ``jti`` or the access token's id.
     #[getter]
     fn jti(&self) -> Option<&str> {
         self.inner.jti.as_deref()
     }
-    /// The token holder, when the token verified.
+    /// The token holder, when the token verified; for a registry event, who made the change.
     #[getter]
     fn subject(&self) -> Option<&str> {
         self.inner.subject.as_deref()

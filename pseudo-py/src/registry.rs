@@ -654,8 +654,9 @@ impl Registry {
         py.detach(|| self.inner.delete_access_token(actor, id)).py_err(py)
     }
 
-    /// The latest ``limit`` audit events of engines sharing this registry, oldest first, as a
-    /// ``RecordList``. Events never hold a data value or a secret.
+    /// The latest ``limit`` audit events, oldest first, as a ``RecordList``: the calls of engines
+    /// sharing this registry and the registry's own changes (tokens and access tokens issued,
+    /// revoked, restored, deleted; key versions). Events never hold a data value or a secret.
     #[pyo3(signature = (*, limit = 100))]
     fn audit_events(&self, py: Python<'_>, limit: usize) -> PyResult<RecordList> {
         let all = py.detach(|| self.inner.audit_events(limit)).py_err(py)?;

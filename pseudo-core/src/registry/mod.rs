@@ -42,7 +42,7 @@ pub use sqlite::SqliteStore;
 pub use store::Store;
 
 use crate::config::{Method, OrgId, OutputFormat, ProjectConfig, ProjectId, SourceRef, Timestamp, Treatment};
-use crate::engine::{AuditEvent, AuditSink, TokenStatus};
+use crate::engine::{AuditEvent, AuditSink, Operation, TokenStatus};
 use crate::error::{Detail, Error, ErrorKind, Result};
 use crate::keys::random_bytes;
 use crate::token::{
@@ -183,7 +183,8 @@ type CheckedToken = (Instant, bool, [u8; 32]);
 
 /// The registry: the authority's records, behind one [`Store`] ([`MemoryStore`], `SqliteStore`
 /// with the `sqlite` feature, or the host's own). Give it to the engine as its [`TokenStatus`] and
-/// [`AuditSink`] so revoked tokens are refused and every call is audited.
+/// [`AuditSink`] so revoked tokens are refused and every call is audited (beside the registry's
+/// own changes).
 ///
 /// ```
 /// use std::{sync::Arc, time::Duration};
@@ -227,7 +228,11 @@ type CheckedToken = (Instant, bool, [u8; 32]);
 /// registry.revoke_token(&researcher, issued.jti())?;
 /// let refused = engine.pseudonymise(issued.token(), &["Example PID 1"]).unwrap_err();
 /// assert_eq!(refused.kind(), ErrorKind::Revoked);
-/// assert_eq!(registry.audit_events(10)?.len(), 2);
+/// let log: Vec<Operation> = registry.audit_events(10)?.iter().map(|e| e.operation).collect();
+/// assert_eq!(
+///     log,
+///     [Operation::IssueToken, Operation::Pseudonymise, Operation::RevokeToken, Operation::Pseudonymise]
+/// );
 /// # Ok(()) }
 /// ```
 pub struct Registry {
@@ -656,7 +661,41 @@ impl Registry {
         self.check_issue(&req, now)?;
         let issued = authority.issue_at(&req, now)?;
         self.record(&req, &issued, name)?;
+        self.audit_change(actor, Operation::IssueToken, issued.jti(), Some(&p.id), Some(p.key_version), now)?;
         Ok(issued)
+    }
+
+    /// Appends a registry event after the engine calls buffered before it, so that the log keeps
+    /// their order.
+    fn append_event(&self, event: &AuditEvent) -> Result<()> {
+        self.flush()?;
+        self.store.append_audit(event)
+    }
+
+    /// Appends the audit event of a registry change made by `actor`: which record (`id`, a token's
+    /// `jti` or an access token's id), of which project, never a secret. The change is made before its
+    /// event: when the event cannot be written the caller gets the store's error, and the change
+    /// stands (the store has no transaction across the two).
+    fn audit_change(
+        &self,
+        actor: &Principal,
+        operation: Operation,
+        id: &str,
+        project: Option<&ProjectId>,
+        key_version: Option<u16>,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.append_event(&AuditEvent {
+            time: now,
+            jti: Some(id.to_owned()),
+            subject: Some(actor.id.clone()),
+            project: project.map(|p| p.as_str().to_owned()),
+            operation,
+            items: 0,
+            failed_items: 0,
+            error: None,
+            key_version,
+        })
     }
 
     fn record(&self, req: &TokenRequest, issued: &IssuedToken, name: &str) -> Result<()> {
@@ -717,12 +756,12 @@ impl Registry {
             self.forget(&t.jti);
             revoked.push(t.jti);
         }
-        self.store.append_audit(&AuditEvent {
+        self.append_event(&AuditEvent {
             time: now,
             jti: None,
             subject: Some(actor.id.clone()),
             project: Some(id.as_str().to_owned()),
-            operation: crate::engine::Operation::Rekey,
+            operation: Operation::Rekey,
             items: revoked.len(),
             failed_items: 0,
             error: None,
@@ -769,12 +808,12 @@ impl Registry {
         }
         let _g = self.lock()?;
         self.check_retire(version, now)?;
-        self.store.append_audit(&AuditEvent {
+        self.append_event(&AuditEvent {
             time: now,
             jti: None,
             subject: Some(actor.id.clone()),
             project: None,
-            operation: crate::engine::Operation::RetireKey,
+            operation: Operation::RetireKey,
             items: 0,
             failed_items: 0,
             error: None,
@@ -811,13 +850,17 @@ impl Registry {
     }
 
     /// Revokes a token: the engine refuses it from the next call on (see
-    /// [`RegistryOptions::revocation_staleness`]). Revoking a revoked token changes nothing.
+    /// [`RegistryOptions::revocation_staleness`]). Revoking a revoked token changes nothing. The
+    /// audit event carries the system clock's time.
     pub fn revoke_token(&self, actor: &Principal, jti: &str) -> Result<TokenRecord> {
         let _g = self.lock()?;
         let t = self.token(jti)?;
         Self::holder_or_admin(actor, &t.holder)?;
-        self.store.set_token_status(jti, TokenStatusKind::Revoked)?;
-        self.forget(jti);
+        if t.status != TokenStatusKind::Revoked {
+            self.store.set_token_status(jti, TokenStatusKind::Revoked)?;
+            self.forget(jti);
+            self.audit_change(actor, Operation::RevokeToken, jti, Some(&t.project), None, Timestamp::now())?;
+        }
         self.token(jti)
     }
 
@@ -835,10 +878,12 @@ impl Registry {
         }
         self.store.set_token_status(jti, TokenStatusKind::Active)?;
         self.forget(jti);
+        self.audit_change(actor, Operation::RestoreToken, jti, Some(&t.project), None, now)?;
         self.token(jti)
     }
 
     /// Deletes a revoked token's record. The engine refuses unknown tokens, so it stays refused.
+    /// The audit event carries the system clock's time.
     pub fn delete_token(&self, actor: &Principal, jti: &str) -> Result<()> {
         let _g = self.lock()?;
         let t = self.token(jti)?;
@@ -848,7 +893,7 @@ impl Registry {
         }
         self.store.delete_token(jti)?;
         self.forget(jti);
-        Ok(())
+        self.audit_change(actor, Operation::DeleteToken, jti, Some(&t.project), None, Timestamp::now())
     }
 
     // ---- access tokens ---------------------------------------------------------------------
@@ -906,6 +951,7 @@ impl Registry {
         };
         let _g = self.lock()?;
         self.store.insert_access(&record, &secret::hash(&secret))?;
+        self.audit_change(actor, Operation::CreateAccessToken, &record.id, None, None, now)?;
         Ok(NewAccessToken { record, secret })
     }
 
@@ -947,12 +993,16 @@ impl Registry {
         }
     }
 
-    /// Revokes an access token.
+    /// Revokes an access token (revoking a revoked one changes nothing). The audit event carries
+    /// the system clock's time.
     pub fn revoke_access_token(&self, actor: &Principal, id: &str) -> Result<AccessTokenRecord> {
         let _g = self.lock()?;
         let a = self.access_token(id)?;
         Self::access_actor(actor, &a)?;
-        self.store.set_access_status(id, TokenStatusKind::Revoked)?;
+        if a.status != TokenStatusKind::Revoked {
+            self.store.set_access_status(id, TokenStatusKind::Revoked)?;
+            self.audit_change(actor, Operation::RevokeAccessToken, id, None, None, Timestamp::now())?;
+        }
         self.access_token(id)
     }
 
@@ -969,10 +1019,11 @@ impl Registry {
             return Err(state(Detail::Expired, "an expired access token cannot be restored"));
         }
         self.store.set_access_status(id, TokenStatusKind::Active)?;
+        self.audit_change(actor, Operation::RestoreAccessToken, id, None, None, now)?;
         self.access_token(id)
     }
 
-    /// Deletes a revoked access token.
+    /// Deletes a revoked access token. The audit event carries the system clock's time.
     pub fn delete_access_token(&self, actor: &Principal, id: &str) -> Result<()> {
         let _g = self.lock()?;
         let a = self.access_token(id)?;
@@ -981,7 +1032,7 @@ impl Registry {
             return Err(state(Detail::Active, "revoke an access token before deleting it"));
         }
         self.store.delete_access(id)?;
-        Ok(())
+        self.audit_change(actor, Operation::DeleteAccessToken, id, None, None, Timestamp::now())
     }
 
     /// The latest `limit` audit events, oldest first.

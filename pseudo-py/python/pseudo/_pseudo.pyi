@@ -633,7 +633,24 @@ class AuditEvent:
     @property
     def time(self) -> datetime.datetime: ...
     @property
-    def operation(self) -> Literal["pseudonymise", "reverse", "rewrap", "lookup", "rekey", "retire_key"]: ...
+    def operation(
+        self,
+    ) -> Literal[
+        "pseudonymise",
+        "reverse",
+        "rewrap",
+        "lookup",
+        "rekey",
+        "retire_key",
+        "issue_token",
+        "revoke_token",
+        "restore_token",
+        "delete_token",
+        "create_access_token",
+        "revoke_access_token",
+        "restore_access_token",
+        "delete_access_token",
+    ]: ...
     @property
     def key_version(self) -> int | None: ...
     @property
