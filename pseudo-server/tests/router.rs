@@ -185,6 +185,27 @@ async fn rest_api_lifecycle_with_roles() {
     assert_eq!(s, StatusCode::OK);
     let events = a["events"].as_array().unwrap();
     assert!(events.iter().any(|e| e["outcome"] == "ok") && events.iter().any(|e| e["outcome"] == "token_revoked"));
+    // The token's story in order: the registry's changes between the engine's calls.
+    let story: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["jti"] == json!(jti))
+        .map(|e| (e["operation"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        story,
+        [
+            ("issue_token", "ok"),
+            ("pseudonymise", "ok"),
+            ("revoke_token", "ok"),
+            ("pseudonymise", "token_revoked"),
+            ("restore_token", "ok"),
+            ("pseudonymise", "ok"),
+            ("revoke_token", "ok"),
+            ("delete_token", "ok"),
+            ("pseudonymise", "token_revoked"),
+        ],
+        "{a}"
+    );
     assert!(!a.to_string().contains("Example PID"));
 
     // The access token's own lifecycle.
