@@ -238,6 +238,10 @@ async fn a_secret_is_shown_once_and_never_again() {
     assert!(again.body.contains("already sent") && !again.body.contains(&secret));
     let bare = send(&f.app, Method::POST, "/access-tokens", &user, Some(&made[..4])).await;
     assert_eq!(bare.status, StatusCode::BAD_REQUEST);
+    let mut forged = made[..4].to_vec();
+    forged.push((ONCE_FIELD, "not-one-the-portal-made"));
+    let forged = send(&f.app, Method::POST, "/access-tokens", &user, Some(&forged)).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
     let list = send(&f.app, Method::GET, "/access-tokens", &user, None).await.body;
     assert_eq!(list.matches("laptop").count(), 1, "one access token for one form");
     // The new secret signs in too.

@@ -405,7 +405,7 @@ where
     let cx = Ctx { me, csrf, once: fresh, base: format!("{scheme}://{}", host(&headers)) };
     let form = form.unwrap_or_default();
     // A form that makes a secret is accepted once: a second send of the same page's form is refused.
-    let once = form.opt(ONCE_FIELD).map(str::to_owned);
+    let once = form.opt(ONCE_FIELD).filter(|v| well_formed_once(v)).map(str::to_owned);
     if let Some(v) = &once {
         if !sessions.send_once(&headers, v) {
             return html(StatusCode::CONFLICT, pages::already_sent(&cx));
@@ -450,11 +450,16 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidInput, msg)
 }
 
+/// A one-time value as the portal makes them (64 hex digits): a session keeps only such values.
+fn well_formed_once(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// A secret-making form must carry its page's one-time value ([`signed_in`] checks that it is new).
 fn sent_once(form: &Form) -> Result<()> {
     match form.opt(ONCE_FIELD) {
-        Some(_) => Ok(()),
-        None => Err(invalid("This form has no one-time value: open its page again and send it from there.")),
+        Some(v) if well_formed_once(v) => Ok(()),
+        _ => Err(invalid("This form has no one-time value: open its page again and send it from there.")),
     }
 }
 
