@@ -856,9 +856,13 @@ impl Registry {
         let _g = self.lock()?;
         let t = self.token(jti)?;
         Self::holder_or_admin(actor, &t.holder)?;
-        if t.status != TokenStatusKind::Revoked {
+        let change = t.status != TokenStatusKind::Revoked;
+        if change {
             self.store.set_token_status(jti, TokenStatusKind::Revoked)?;
-            self.forget(jti);
+        }
+        // Even when another node revoked it first: this node's cached answer goes too.
+        self.forget(jti);
+        if change {
             self.audit_change(actor, Operation::RevokeToken, jti, Some(&t.project), None, Timestamp::now())?;
         }
         self.token(jti)
