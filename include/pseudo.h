@@ -756,23 +756,28 @@ typedef struct {
 } pseudo_access_token_record;
 
 /**
- * One engine call, as the audit log keeps it. Never holds a data value or a secret.
+ * One engine call or registry event, as the audit log keeps it. Never holds a data value or a
+ * secret. Registry events (`operation` from `PSEUDO_OPERATION_REKEY` on; name it with
+ * `pseudo_operation_name`) record changes made, so their `status` is `PSEUDO_OK`.
  */
 typedef struct {
   /**
-   * When the call was made, Unix seconds.
+   * When the call or change was made, Unix seconds.
    */
   int64_t time;
   /**
-   * The token id; NULL when the token did not verify.
+   * The token id; NULL when the token did not verify. For a registry event on a token: its
+   * `jti`, or the access token's id.
    */
   const char *jti;
   /**
-   * The token holder; NULL when the token did not verify.
+   * The token holder; NULL when the token did not verify. For a registry event: who made
+   * the change.
    */
   const char *subject;
   /**
-   * The project; NULL when the token did not verify.
+   * The project; NULL when the token did not verify, and for registry events on access
+   * tokens and key retirement.
    */
   const char *project;
   /**
@@ -780,7 +785,8 @@ typedef struct {
    */
   pseudo_operation operation;
   /**
-   * The number of items in the batch.
+   * The number of items in the batch; 0 for a registry event, but the number of revoked
+   * tokens of a `PSEUDO_OPERATION_REKEY`.
    */
   size_t items;
   /**
@@ -2384,7 +2390,8 @@ pseudo_status pseudo_access_token_list_get(const pseudo_access_token_list *list,
 void pseudo_access_token_list_free(pseudo_access_token_list *list);
 
 /**
- * The latest `limit` audit events (engine calls through engines wired to this registry), oldest
+ * The latest `limit` audit events (calls of engines wired to this registry, and the registry's
+ * own changes: tokens and access tokens issued, revoked, restored, deleted; key versions), oldest
  * first.
  *
  * On success `*out` receives a list the caller frees with `pseudo_audit_list_free`.

@@ -121,9 +121,13 @@ with tempfile.TemporaryDirectory() as tmp:
     except pseudo.AuthenticationError as e:
         print(f"  after revoke: {e}")
 
-    # 6b. The audit log: every engine call, never a value or a secret.
+    # 6b. The audit log: every engine call and every change of a token (by whom), never a value
+    # or a secret.
     print("\naudit log:")
-    for ev in registry.audit_events(limit=10):
-        print(f"  {ev.time:%H:%M:%S} {ev.operation} jti={ev.jti} items={ev.items} outcome={ev.error or 'ok'}")
+    for ev in registry.audit_events(limit=20):
+        print(
+            f"  {ev.time:%H:%M:%S} {ev.operation} by {ev.subject} jti={ev.jti} items={ev.items}"
+            f" outcome={ev.error or 'ok'}"
+        )
     del engine, registry
 print("\nlifecycle: OK")

@@ -136,12 +136,13 @@ fn main() -> Result<()> {
         println!("  after revoke: {e}");
     }
 
-    println!("\naudit log:");
-    for e in registry.audit_events(10)? {
+    println!("\naudit log (engine calls and the registry's changes, by whom):");
+    for e in registry.audit_events(20)? {
         println!(
-            "  {} {} jti={} items={} outcome={}",
+            "  {} {} by {} jti={} items={} outcome={}",
             e.time.unix(),
             e.operation.as_str(),
+            e.subject.as_deref().unwrap_or("-"),
             e.jti.as_deref().unwrap_or("-"),
             e.items,
             e.error.map_or("ok", |k| k.code())

@@ -106,6 +106,18 @@ impl Operation {
     }
 }
 
+/// Refuses, before any verification or audit event, an operation that is not a batch call (a
+/// registry event, or a lookup: [`Engine::lookup`]), so the log never holds a call named after one.
+fn batch_operation(op: Operation) -> Result<()> {
+    match op {
+        Operation::Pseudonymise | Operation::Reverse | Operation::Rewrap => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is not a batch call: use Engine::lookup or the registry", op.as_str()),
+        )),
+    }
+}
+
 /// What happens when some items of a batch fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BatchMode {
@@ -190,15 +202,17 @@ pub struct AuditEvent {
     pub jti: Option<String>,
     /// The token holder, when the token verified; for a registry event, who made the change.
     pub subject: Option<String>,
-    /// The project, when the token verified.
+    /// The project, when the token verified; for a registry event, the project concerned (none
+    /// for access tokens and key retirement).
     pub project: Option<String>,
-    /// The endpoint called.
+    /// The endpoint called, or the registry event.
     pub operation: Operation,
-    /// Number of items in the batch.
+    /// Number of items in the batch; for a registry event 0, but the number of revoked tokens
+    /// of a [`Operation::Rekey`].
     pub items: usize,
-    /// Number of items that failed (per-item mode).
+    /// Number of items that failed (per-item mode); 0 for a registry event.
     pub failed_items: usize,
-    /// `None` on success, else the error kind.
+    /// `None` on success, else the error kind; registry events record changes made, so `None`.
     pub error: Option<ErrorKind>,
     /// The key version concerned: the token's (`kv`) for engine calls, the new version of a
     /// [`Operation::Rekey`], the retired one of a [`Operation::RetireKey`], the project's of an
@@ -499,6 +513,7 @@ impl Engine {
         mode: BatchMode,
         now: Timestamp,
     ) -> Result<BatchOutput> {
+        batch_operation(op)?;
         self.advance_with_clock(now);
         let mut grant_seen: Option<Grant> = None;
         let result = self.verify_signed(token, op, now).and_then(|g| {
@@ -520,6 +535,7 @@ impl Engine {
         mode: BatchMode,
         now: Timestamp,
     ) -> Result<BatchOutput> {
+        batch_operation(op)?;
         self.advance_with_clock(now);
         let result = self.run_batch(op, grant, values, mode);
         self.finish(op, now, Some(grant), values.len(), result)

@@ -248,6 +248,11 @@ fn token_lifecycle_and_engine_refusal() {
             kind_of(engine.call(Operation::Pseudonymise, &stray, &["v"], BatchMode::Strict, now())),
             ErrorKind::Revoked
         );
+        // A registry event is not a call: refused before anything, and never logged as one.
+        for op in [Operation::IssueToken, Operation::DeleteAccessToken, Operation::Lookup] {
+            let e = engine.call(op, &stray, &["v"], BatchMode::Strict, now()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}");
+        }
         // Audit: every call, with outcome, never values; every change of the token, by whom, in order.
         let events = reg.audit_events(100).unwrap();
         let ops: Vec<&str> = events.iter().map(|e| e.operation.as_str()).collect();
@@ -924,4 +929,34 @@ fn projects_from_before_key_versions_are_bound_to_version_1() {
     let p = reg.project(&project("P1")).unwrap();
     assert_eq!((p.key_version, p.key_versions), (1, vec![1]));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_token_whose_audit_event_cannot_be_written_is_not_left_active() {
+    let dir = std::env::temp_dir().join(format!("pseudo-audit-fail-{}-{}", std::process::id(), now_s()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.db");
+    let reg = Registry::open_sqlite(&path, RegistryOptions::default()).unwrap();
+    let f = Fixture::new();
+    let req = approved(&reg, "P1", Method::Reversible, true);
+    // The audit table refuses every write from now on (a full disk, a broken trigger ...).
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'no'); END;").unwrap();
+    // (SQLite reports the trigger's abort as a constraint: `invalid_state`.)
+    assert!(issue(&reg, &f, &req, IssueKind::Pseudonymise).is_err());
+    assert!(reg.tokens().unwrap().is_empty(), "the token nobody was given is not recorded");
+    let made = reg.create_access_token(&owner(), AccessKind::Personal, None, "x", Duration::from_secs(60), now());
+    assert!(made.is_err());
+    assert!(reg.access_tokens().unwrap().iter().all(|a| a.name != "x"), "nor the access token");
+    // Once the log can be written again, both work and are logged.
+    c.execute_batch("DROP TRIGGER no_audit;").unwrap();
+    let t = issue(&reg, &f, &req, IssueKind::Pseudonymise).unwrap();
+    let events = reg.audit_events(10).unwrap();
+    assert_eq!(
+        (events.len(), events[0].operation, events[0].jti.as_deref()),
+        (1, Operation::IssueToken, Some(t.jti()))
+    );
+    drop(c);
+    drop(reg);
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -174,21 +174,27 @@ pub struct pseudo_access_token_record {
     pub last_used: i64,
 }
 
-/// One engine call, as the audit log keeps it. Never holds a data value or a secret.
+/// One engine call or registry event, as the audit log keeps it. Never holds a data value or a
+/// secret. Registry events (`operation` from `PSEUDO_OPERATION_REKEY` on; name it with
+/// `pseudo_operation_name`) record changes made, so their `status` is `PSEUDO_OK`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct pseudo_audit_event {
-    /// When the call was made, Unix seconds.
+    /// When the call or change was made, Unix seconds.
     pub time: i64,
-    /// The token id; NULL when the token did not verify.
+    /// The token id; NULL when the token did not verify. For a registry event on a token: its
+    /// `jti`, or the access token's id.
     pub jti: *const c_char,
-    /// The token holder; NULL when the token did not verify.
+    /// The token holder; NULL when the token did not verify. For a registry event: who made
+    /// the change.
     pub subject: *const c_char,
-    /// The project; NULL when the token did not verify.
+    /// The project; NULL when the token did not verify, and for registry events on access
+    /// tokens and key retirement.
     pub project: *const c_char,
     /// A `PSEUDO_OPERATION_*` value.
     pub operation: pseudo_operation,
-    /// The number of items in the batch.
+    /// The number of items in the batch; 0 for a registry event, but the number of revoked
+    /// tokens of a `PSEUDO_OPERATION_REKEY`.
     pub items: usize,
     /// The number of items that failed (per-item batches).
     pub failed_items: usize,
@@ -1586,7 +1592,8 @@ pub unsafe extern "C" fn pseudo_access_token_list_free(list: *mut pseudo_access_
 // ---------------------------------------------------------------------------------------------
 // Audit
 
-/// The latest `limit` audit events (engine calls through engines wired to this registry), oldest
+/// The latest `limit` audit events (calls of engines wired to this registry, and the registry's
+/// own changes: tokens and access tokens issued, revoked, restored, deleted; key versions), oldest
 /// first.
 ///
 /// On success `*out` receives a list the caller frees with `pseudo_audit_list_free`.

@@ -221,6 +221,10 @@ async fn a_secret_is_shown_once_and_never_again() {
     let (csrf, one_time) = (csrf_on(&page.body), once_on(&page.body).expect("a one-time value"));
     let made =
         [("kind", "personal"), ("name", "laptop"), ("expires", "1d"), (CSRF_FIELD, &csrf), (ONCE_FIELD, &one_time)];
+    // A refused attempt (a bad expiry) does not use the page's one-time value up.
+    let mut bad = made.to_vec();
+    bad[2] = ("expires", "soon");
+    assert_eq!(send(&f.app, Method::POST, "/access-tokens", &user, Some(&bad)).await.status, StatusCode::BAD_REQUEST);
     let once = send(&f.app, Method::POST, "/access-tokens", &user, Some(&made)).await;
     assert_eq!(once.status, StatusCode::CREATED);
     assert_eq!(once.headers[header::CACHE_CONTROL], "no-store");
@@ -238,10 +242,12 @@ async fn a_secret_is_shown_once_and_never_again() {
     assert!(again.body.contains("already sent") && !again.body.contains(&secret));
     let bare = send(&f.app, Method::POST, "/access-tokens", &user, Some(&made[..4])).await;
     assert_eq!(bare.status, StatusCode::BAD_REQUEST);
-    let mut forged = made[..4].to_vec();
-    forged.push((ONCE_FIELD, "not-one-the-portal-made"));
-    let forged = send(&f.app, Method::POST, "/access-tokens", &user, Some(&forged)).await;
-    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    for other in ["not-one-the-portal-made".to_owned(), one_time.to_uppercase()] {
+        let mut forged = made[..4].to_vec();
+        forged.push((ONCE_FIELD, &other));
+        let forged = send(&f.app, Method::POST, "/access-tokens", &user, Some(&forged)).await;
+        assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{other}");
+    }
     let list = send(&f.app, Method::GET, "/access-tokens", &user, None).await.body;
     assert_eq!(list.matches("laptop").count(), 1, "one access token for one form");
     // The new secret signs in too.

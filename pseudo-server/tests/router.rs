@@ -269,6 +269,15 @@ async fn the_openapi_document_matches_the_routes() {
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert!(!text.contains("no such path"), "{method} {path} is not routed");
     }
+    // The audit event's operations are the core's, in its order.
+    let ops: Vec<&str> = doc["components"]["schemas"]["AuditEvent"]["properties"]["operation"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let core: Vec<&str> = pseudo_core::Operation::ALL.iter().map(|o| o.as_str()).collect();
+    assert_eq!(ops, core);
 }
 
 /// A body that never ends: holds its request in flight.

@@ -661,8 +661,34 @@ impl Registry {
         self.check_issue(&req, now)?;
         let issued = authority.issue_at(&req, now)?;
         self.record(&req, &issued, name)?;
-        self.audit_change(actor, Operation::IssueToken, issued.jti(), Some(&p.id), Some(p.key_version), now)?;
+        self.audit_issue(&actor.id, &req, &issued, Some(p.key_version), now)?;
         Ok(issued)
+    }
+
+    /// The `issue_token` event of a recorded token. When it cannot be written the record is
+    /// removed again, so that no active token exists whose text nobody was given.
+    fn audit_issue(
+        &self,
+        actor: &str,
+        req: &TokenRequest,
+        issued: &IssuedToken,
+        key_version: Option<u16>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let event = AuditEvent {
+            time: now,
+            jti: Some(issued.jti().to_owned()),
+            subject: Some(actor.to_owned()),
+            project: Some(req.project.as_str().to_owned()),
+            operation: Operation::IssueToken,
+            items: 0,
+            failed_items: 0,
+            error: None,
+            key_version,
+        };
+        self.append_event(&event).inspect_err(|_| {
+            let _ = self.store.delete_token(issued.jti());
+        })
     }
 
     /// Appends a registry event after the engine calls buffered before it, so that the log keeps
@@ -955,7 +981,10 @@ impl Registry {
         };
         let _g = self.lock()?;
         self.store.insert_access(&record, &secret::hash(&secret))?;
-        self.audit_change(actor, Operation::CreateAccessToken, &record.id, None, None, now)?;
+        // No event, no token: a secret nobody was shown must not stay active.
+        self.audit_change(actor, Operation::CreateAccessToken, &record.id, None, None, now).inspect_err(|_| {
+            let _ = self.store.delete_access(&record.id);
+        })?;
         Ok(NewAccessToken { record, secret })
     }
 
@@ -1119,6 +1148,8 @@ impl IssuePolicy for RegistryPolicy {
     }
 
     fn issued(&self, request: &TokenRequest, token: &IssuedToken) -> Result<()> {
-        self.0.record(request, token, &request.request)
+        self.0.record(request, token, &request.request)?;
+        // The token's own subject stands for the actor: the authority issued on its behalf.
+        self.0.audit_issue(&request.subject, request, token, request.key_version, token.issued_at())
     }
 }

@@ -48,7 +48,7 @@ pub const CSRF_FIELD: &str = "csrf";
 /// per session (a failed attempt does not use it up).
 pub const ONCE_FIELD: &str = "once";
 /// How many sent one-time values a session remembers (the oldest are forgotten first).
-pub const MAX_SENT_FORMS: usize = 256;
+pub const MAX_SENT_FORMS: usize = 32;
 /// Largest form body the portal reads.
 pub const MAX_FORM: usize = 16 * 1024;
 /// How long the sign-in form stays valid.
@@ -104,7 +104,7 @@ struct Session {
     csrf: String,
     until: Instant,
     /// One-time values of the forms this session has sent (oldest first).
-    sent: VecDeque<String>,
+    sent: VecDeque<[u8; 32]>,
 }
 
 impl Drop for Session {
@@ -188,28 +188,27 @@ impl Sessions {
         Some((s.access_id.clone(), s.principal.clone(), s.csrf.clone()))
     }
 
-    /// Records that this session sent the form carrying `once`; false when it already had (or
-    /// when there is no open session).
-    fn send_once(&self, headers: &HeaderMap, once: &str) -> bool {
-        let (Some(id), Ok(mut map)) = (cookie(headers, SESSION_COOKIE), self.map.lock()) else {
-            return false;
-        };
-        let Some(s) = map.get_mut(id) else { return false };
-        if s.sent.iter().any(|v| v == once) {
-            return false;
+    /// Records that this session sent the form carrying `once`: `Some(false)` when it already
+    /// had, `None` when there is no open session.
+    fn send_once(&self, headers: &HeaderMap, once: [u8; 32]) -> Option<bool> {
+        let id = cookie(headers, SESSION_COOKIE)?;
+        let mut map = self.map.lock().ok()?;
+        let s = map.get_mut(id)?;
+        if s.sent.contains(&once) {
+            return Some(false);
         }
         if s.sent.len() >= MAX_SENT_FORMS {
             s.sent.pop_front();
         }
-        s.sent.push_back(once.to_owned());
-        true
+        s.sent.push_back(once);
+        Some(true)
     }
 
     /// Forgets a one-time value whose form was refused, so that it can be corrected and sent again.
-    fn unsend_once(&self, headers: &HeaderMap, once: &str) {
+    fn unsend_once(&self, headers: &HeaderMap, once: [u8; 32]) {
         if let (Some(id), Ok(mut map)) = (cookie(headers, SESSION_COOKIE), self.map.lock()) {
             if let Some(s) = map.get_mut(id) {
-                s.sent.retain(|v| v != once);
+                s.sent.retain(|v| *v != once);
             }
         }
     }
@@ -389,6 +388,15 @@ async fn signed_in<F>(s: AppState, headers: HeaderMap, form: Option<Form>, f: F)
 where
     F: FnOnce(&AppState, &Ctx, &Form, Timestamp) -> Result<Out> + Send + 'static,
 {
+    signed_in_as(s, headers, form, false, f).await
+}
+
+/// [`signed_in`]; with `one_time`, the form must also carry a one-time value this session has
+/// not sent yet ([`ONCE_FIELD`]): a second send of the same page's form makes nothing (409).
+async fn signed_in_as<F>(s: AppState, headers: HeaderMap, form: Option<Form>, one_time: bool, f: F) -> Response
+where
+    F: FnOnce(&AppState, &Ctx, &Form, Timestamp) -> Result<Out> + Send + 'static,
+{
     let sessions = &s.0.portal;
     let Some((access_id, me, csrf)) = sessions.find(&headers) else {
         return redirect("/signin");
@@ -404,13 +412,18 @@ where
     };
     let cx = Ctx { me, csrf, once: fresh, base: format!("{scheme}://{}", host(&headers)) };
     let form = form.unwrap_or_default();
-    // A form that makes a secret is accepted once: a second send of the same page's form is refused.
-    let once = form.opt(ONCE_FIELD).filter(|v| well_formed_once(v)).map(str::to_owned);
-    if let Some(v) = &once {
-        if !sessions.send_once(&headers, v) {
-            return html(StatusCode::CONFLICT, pages::already_sent(&cx));
+    let once = if one_time {
+        let Some(v) = form.opt(ONCE_FIELD).and_then(parse_once) else {
+            return refused(Some(&cx), &invalid(NO_ONCE));
+        };
+        match sessions.send_once(&headers, v) {
+            None => return redirect("/signin"),
+            Some(false) => return html(StatusCode::CONFLICT, pages::already_sent(&cx)),
+            Some(true) => Some(v),
         }
-    }
+    } else {
+        None
+    };
     let answer = tokio::task::spawn_blocking(move || {
         let now = Timestamp::now();
         // The session lives only as long as its access token stays active and unexpired.
@@ -424,7 +437,7 @@ where
             Ok(Out::ShowOnce(m)) => html(StatusCode::CREATED, m),
             Ok(Out::Redirect(to)) => redirect(&to),
             Err(e) => {
-                if let Some(v) = &once {
+                if let Some(v) = once {
                     s.0.portal.unsend_once(&headers, v);
                 }
                 refused(Some(&cx), &e)
@@ -446,21 +459,35 @@ where
     }
 }
 
+/// [`posted`] for a form that makes a secret: accepted once per page ([`ONCE_FIELD`]).
+async fn posted_once<F>(s: AppState, req: Request, f: F) -> Response
+where
+    F: FnOnce(&AppState, &Ctx, &Form, Timestamp) -> Result<Out> + Send + 'static,
+{
+    match read_form(req).await {
+        Ok((headers, form)) => signed_in_as(s, headers, Some(form), true, f).await,
+        Err(r) => r,
+    }
+}
+
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidInput, msg)
 }
 
-/// A one-time value as the portal makes them (64 hex digits): a session keeps only such values.
-fn well_formed_once(v: &str) -> bool {
-    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
-}
+const NO_ONCE: &str = "This form has no one-time value: open its page again and send it from there.";
 
-/// A secret-making form must carry its page's one-time value ([`signed_in`] checks that it is new).
-fn sent_once(form: &Form) -> Result<()> {
-    match form.opt(ONCE_FIELD) {
-        Some(v) if well_formed_once(v) => Ok(()),
-        _ => Err(invalid("This form has no one-time value: open its page again and send it from there.")),
+/// A one-time value as the portal makes them (64 lowercase hex digits), as its 32 bytes. It guards
+/// against sending one page's form twice, not against a client that makes up its own values.
+fn parse_once(v: &str) -> Option<[u8; 32]> {
+    let b = v.as_bytes();
+    if b.len() != 64 || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
     }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        *o = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn whole(form: &Form, name: &str, what: &str) -> Result<u32> {
@@ -713,8 +740,7 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, req: Request)
 }
 
 async fn issue(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
-    posted(s, req, move |s, cx, f, now| {
-        sent_once(f)?;
+    posted_once(s, req, move |s, cx, f, now| {
         ops::visible_request(s.registry(), &cx.me, &id)?;
         let source = ops::issue_source(f.opt("source_project"), org(f.opt("source_org"))?, cx.me.organisation)?;
         let kind = api::issue_kind(f.text("type"), source)?;
@@ -817,8 +843,7 @@ async fn access_tokens(State(s): State<AppState>, h: HeaderMap) -> Response {
 }
 
 async fn create_access(State(s): State<AppState>, req: Request) -> Response {
-    posted(s, req, |s, cx, f, now| {
-        sent_once(f)?;
+    posted_once(s, req, |s, cx, f, now| {
         let lifetime = lifetime(f)?;
         let made = match f.text("kind") {
             "service" => {
@@ -976,25 +1001,35 @@ mod tests {
     fn a_one_time_form_value_is_taken_once_per_session_and_can_be_given_back() {
         let sessions = Sessions::new(Duration::from_secs(60), false);
         let me = Principal { id: "bob".into(), organisation: OrgId::nil(), role: Role::User };
+        let a = [0xaa_u8; 32];
         let mut h = HeaderMap::new();
-        assert!(!sessions.send_once(&h, "a"), "no session, nothing is accepted");
+        assert_eq!(sessions.send_once(&h, a), None, "no session, nothing is accepted");
         let id = sessions.open("at_1".into(), me.clone()).unwrap();
         h.insert(header::COOKIE, HeaderValue::from_str(&format!("{SESSION_COOKIE}={id}")).unwrap());
-        assert!(sessions.send_once(&h, "a"));
-        assert!(!sessions.send_once(&h, "a"), "the same form sent again");
-        sessions.unsend_once(&h, "a");
-        assert!(sessions.send_once(&h, "a"), "a refused form can be sent again");
+        assert_eq!(sessions.send_once(&h, a), Some(true));
+        assert_eq!(sessions.send_once(&h, a), Some(false), "the same form sent again");
+        sessions.unsend_once(&h, a);
+        assert_eq!(sessions.send_once(&h, a), Some(true), "a refused form can be sent again");
         // Another session has its own values.
         let other = sessions.open("at_2".into(), me).unwrap();
         let mut h2 = HeaderMap::new();
         h2.insert(header::COOKIE, HeaderValue::from_str(&format!("{SESSION_COOKIE}={other}")).unwrap());
-        assert!(sessions.send_once(&h2, "a"));
+        assert_eq!(sessions.send_once(&h2, a), Some(true));
         // The memory is bounded: the oldest value is forgotten first.
         for i in 0..MAX_SENT_FORMS {
-            assert!(sessions.send_once(&h, &format!("v{i}")));
+            assert_eq!(sessions.send_once(&h, [i as u8; 32]), Some(true));
         }
-        assert!(sessions.send_once(&h, "a"), "forgotten after MAX_SENT_FORMS newer ones");
-        assert!(!sessions.send_once(&h, &format!("v{}", MAX_SENT_FORMS - 1)));
+        assert_eq!(sessions.send_once(&h, a), Some(true), "forgotten after MAX_SENT_FORMS newer ones");
+        assert_eq!(sessions.send_once(&h, [(MAX_SENT_FORMS - 1) as u8; 32]), Some(false));
+    }
+
+    #[test]
+    fn one_time_values_are_what_the_portal_makes() {
+        let made = random_hex().unwrap();
+        assert_eq!(parse_once(&made).map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>()), Some(made));
+        assert!(parse_once(&"AB".repeat(32)).is_none(), "uppercase is another value");
+        assert!(parse_once(&"a".repeat(63)).is_none() && parse_once(&"g".repeat(64)).is_none());
+        assert!(parse_once("").is_none());
     }
 
     #[test]

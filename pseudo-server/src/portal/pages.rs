@@ -549,7 +549,7 @@ pub(crate) fn audit(cx: &Ctx, events: &[AuditEvent]) -> Markup {
         Some(cx),
         "Audit log",
         html! {
-            p { "Engine calls, newest last. No value and no secret is ever recorded." }
+            p { "Engine calls and the registry's changes (tokens and access tokens issued, revoked, restored, deleted; key versions), newest last. For a change, Subject is who made it. No value and no secret is ever recorded." }
             table id="audit" {
                 thead { tr { th { "Time" } th { "Token (jti)" } th { "Subject" } th { "Project" } th { "Operation" } th { "Items" } th { "Failed" } th { "Outcome" } } }
                 tbody {
