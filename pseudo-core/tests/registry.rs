@@ -129,6 +129,12 @@ fn requests_and_collaborators() {
         reg.add_collaborator(&owner(), &project("P1"), Collaborator { organisation: org(4), can_reverse: false })
             .unwrap();
         assert_eq!(reg.project(&project("P1")).unwrap().collaborators.len(), 2);
+        // A request can say which token type it wants; the store keeps it (and "not said").
+        let wants = reg.submit_request_for(&researcher(), &project("P1"), "d2", Some(TokenType::Rev), now()).unwrap();
+        assert_eq!(reg.request(&wants.id).unwrap().token_type, Some(TokenType::Rev), "{name}");
+        let listed = reg.requests(&project("P1")).unwrap();
+        let said = |id: &str| listed.iter().find(|x| x.id == id).map(|x| x.token_type);
+        assert_eq!((said(&r.id), said(&wants.id)), (Some(None), Some(Some(TokenType::Rev))), "{name}");
     }
 }
 
@@ -817,7 +823,7 @@ fn postgres_nodes_starting_together_migrate_once_and_foreign_or_newer_schemas_ar
         })
         .collect();
     for t in opened {
-        assert_eq!(t.join().unwrap().unwrap(), 3);
+        assert_eq!(t.join().unwrap().unwrap(), 4);
     }
     let a = Registry::open_postgres(&url, RegistryOptions::default()).unwrap();
     a.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
@@ -832,7 +838,8 @@ fn postgres_nodes_starting_together_migrate_once_and_foreign_or_newer_schemas_ar
     pg.psql(
         old.rsplit('/').next().unwrap(),
         "ALTER TABLE projects DROP COLUMN key_version; ALTER TABLE projects DROP COLUMN key_versions; \
-         ALTER TABLE audit DROP COLUMN key_version; UPDATE pseudo_registry_schema SET version = 2",
+         ALTER TABLE audit DROP COLUMN key_version; ALTER TABLE requests DROP COLUMN token_type; \
+         UPDATE pseudo_registry_schema SET version = 2",
     );
     let p = Registry::open_postgres(&old, RegistryOptions::default()).unwrap().project(&project("P1")).unwrap();
     assert_eq!((p.key_version, p.key_versions), (1, vec![1]));
@@ -917,11 +924,12 @@ fn projects_from_before_key_versions_are_bound_to_version_1() {
     reg.create_project(&owner(), new_project("P1", Method::Reversible), now()).unwrap();
     drop(reg);
     {
-        // Back to schema 2: no key-version columns.
+        // Back to schema 2: no key-version columns (nor the request's token type of schema 4).
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
             "ALTER TABLE projects DROP COLUMN key_version; ALTER TABLE projects DROP COLUMN key_versions;
-             ALTER TABLE audit DROP COLUMN key_version; PRAGMA user_version = 2;",
+             ALTER TABLE audit DROP COLUMN key_version; ALTER TABLE requests DROP COLUMN token_type;
+             PRAGMA user_version = 2;",
         )
         .unwrap();
     }

@@ -230,7 +230,7 @@ pub(crate) struct Request {
 
 impl Request {
     const FIELDS: &'static [&'static str] =
-        &["id", "project", "organisation", "requester", "dataset", "status", "history"];
+        &["id", "project", "organisation", "requester", "dataset", "token_type", "status", "history"];
 
     pub(crate) fn new(inner: reg::Request) -> Self {
         Request { inner }
@@ -262,6 +262,11 @@ record_methods!(Request, "Request", request_id, {
     #[getter]
     fn dataset(&self) -> &str {
         &self.inner.dataset
+    }
+    /// The token type wanted, ``"psn"``, ``"sec"`` or ``"rev"``; ``None`` when not said.
+    #[getter]
+    fn token_type(&self) -> Option<&'static str> {
+        self.inner.token_type.map(|t| t.as_str())
     }
     /// ``"pending"``, ``"approved"`` or ``"rejected"``.
     #[getter]

@@ -399,21 +399,30 @@ impl Registry {
     // ---- requests --------------------------------------------------------------------------
 
     /// A collaborator (``actor``) submits a request for one ``dataset`` of ``project``; it is
-    /// pending until an administrator decides it. A non-collaborator is refused
-    /// (``IssueRefusedError``, ``detail`` ``"not_a_collaborator"``).
-    #[pyo3(signature = (actor, project, *, dataset, now = None))]
+    /// pending until an administrator decides it. ``token_type`` (``"psn"``, ``"sec"``, ``"rev"``)
+    /// says which token is wanted, for the administrator who decides; a token of another type
+    /// can still be issued for the approved request, under the same rules. A non-collaborator is
+    /// refused (``IssueRefusedError``, ``detail`` ``"not_a_collaborator"``).
+    #[pyo3(signature = (actor, project, *, dataset, token_type = None, now = None))]
     fn submit_request(
         &self,
         py: Python<'_>,
         actor: &Principal,
         project: &str,
         dataset: &str,
+        token_type: Option<&str>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Request> {
         let id = to_project(py, project)?;
+        let wanted = token_type
+            .map(|t| {
+                t.parse::<pseudo_core::TokenType>()
+                    .map_err(|_| input_error(py, "token_type must be \"psn\", \"sec\" or \"rev\" (or None)"))
+            })
+            .transpose()?;
         let now = now_or(now)?;
         let actor = &actor.inner;
-        py.detach(|| self.inner.submit_request(actor, &id, dataset, now)).py_err(py).map(Request::new)
+        py.detach(|| self.inner.submit_request_for(actor, &id, dataset, wanted, now)).py_err(py).map(Request::new)
     }
 
     /// The request ``request_id``, with its history.

@@ -137,6 +137,12 @@ def test_requests_keep_their_history(registry: pseudo.Registry) -> None:
     with pytest.raises(pseudo.InvalidStateError):
         registry.decide_request(ADMIN, r.id, approve=True)
     assert len(registry.add_collaborator(OWNER, "P1", organisation=OUTSIDE).collaborators) == 2
+    # A request can say which token type it wants (None: not said, as above).
+    assert r.token_type is None
+    wants = registry.submit_request(RESEARCHER, "P1", dataset="d2", token_type="rev")
+    assert wants.token_type == "rev" and registry.request(wants.id).token_type == "rev"
+    with pytest.raises(ValueError, match="token_type"):
+        registry.submit_request(RESEARCHER, "P1", dataset="d3", token_type="reverse")  # type: ignore[arg-type]
 
 
 # ---- the issuing policy ----------------------------------------------------------------------

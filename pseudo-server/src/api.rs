@@ -21,7 +21,8 @@ use pseudo_core::registry::{
 };
 use pseudo_core::wire::{error_for, CONTENT_JSON};
 use pseudo_core::{
-    AuditEvent, Detail, Error, ErrorKind, Method, OrgId, OutputFormat, ProjectId, Result, Timestamp, Treatment,
+    AuditEvent, Detail, Error, ErrorKind, Method, OrgId, OutputFormat, ProjectId, Result, Timestamp, TokenType,
+    Treatment,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -147,6 +148,7 @@ pub fn request_view(r: &PortalRequest) -> Value {
         "organisation": r.organisation,
         "requester": r.requester,
         "dataset": r.dataset,
+        "token_type": r.token_type.map(|t| t.as_str()),
         "status": r.status.as_str(),
         "history": r.history.iter().map(|e| json!({
             "time": e.time.unix(), "actor": e.actor, "status": e.status.as_str(), "comment": e.comment,
@@ -338,6 +340,9 @@ async fn list_requests(State(s): State<AppState>, Path(id): Path<String>, h: Hea
 #[serde(deny_unknown_fields)]
 struct SubmitBody {
     dataset: String,
+    /// The token type wanted (`psn`, `sec`, `rev`); absent or null: not said.
+    #[serde(default)]
+    token_type: Option<String>,
 }
 
 async fn submit_request(State(s): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
@@ -346,7 +351,8 @@ async fn submit_request(State(s): State<AppState>, Path(id): Path<String>, req: 
         Err(r) => return r,
     };
     act(s, &h, move |s, a, now| {
-        created(request_view(&s.registry().submit_request(a, &project_id(&id)?, &b.dataset, now)?))
+        let wanted = b.token_type.as_deref().map(str::parse::<TokenType>).transpose()?;
+        created(request_view(&s.registry().submit_request_for(a, &project_id(&id)?, &b.dataset, wanted, now)?))
     })
     .await
 }

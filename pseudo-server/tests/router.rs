@@ -111,10 +111,15 @@ async fn rest_api_lifecycle_with_roles() {
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // Request → refused before approval → approved by the administrator → tokens.
-    let (s, r) =
-        call(app, Method::POST, "/api/v1/projects/cohort/requests", Some(&etl), Some(json!({"dataset": "admissions"})))
-            .await;
-    assert_eq!((s, r["status"].as_str()), (StatusCode::CREATED, Some("pending")));
+    let bad = json!({"dataset": "admissions", "token_type": "reverse"});
+    let (s, v) = call(app, Method::POST, "/api/v1/projects/cohort/requests", Some(&etl), Some(bad)).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "invalid_input"), "{v}");
+    let wants = json!({"dataset": "admissions", "token_type": "psn"});
+    let (s, r) = call(app, Method::POST, "/api/v1/projects/cohort/requests", Some(&etl), Some(wants)).await;
+    assert_eq!(
+        (s, r["status"].as_str(), r["token_type"].as_str()),
+        (StatusCode::CREATED, Some("pending"), Some("psn"))
+    );
     let rid = r["id"].as_str().unwrap().to_owned();
     let issue = |t: &str| json!({"type": t, "name": format!("etl {t}"), "expires": "1d"});
     let (s, v) =

@@ -471,6 +471,20 @@ impl Registry {
         dataset: &str,
         now: Timestamp,
     ) -> Result<Request> {
+        self.submit_request_for(actor, project, dataset, None, now)
+    }
+
+    /// [`Registry::submit_request`], saying which token type is wanted (shown with the request to
+    /// the administrator who decides; a token of another type can still be generated for an
+    /// approved request, under the same issuing rules).
+    pub fn submit_request_for(
+        &self,
+        actor: &Principal,
+        project: &ProjectId,
+        dataset: &str,
+        token_type: Option<TokenType>,
+        now: Timestamp,
+    ) -> Result<Request> {
         let now = now.checked_clock()?;
         check_text("a dataset name", dataset, 256)?;
         let p = self.project(project)?;
@@ -483,6 +497,7 @@ impl Registry {
             organisation: actor.organisation,
             requester: actor.id.clone(),
             dataset: dataset.to_owned(),
+            token_type,
             status: RequestStatus::Pending,
             history: vec![RequestEvent {
                 time: now,

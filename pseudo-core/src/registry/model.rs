@@ -105,6 +105,9 @@ pub struct Request {
     pub requester: String,
     /// The dataset it is for.
     pub dataset: String,
+    /// The token type the requester wants (`None`: not said), for the administrator who decides.
+    /// The type is chosen again when a token is generated, under the registry's issuing rules.
+    pub token_type: Option<TokenType>,
     /// Current status.
     pub status: RequestStatus,
     /// Every step, oldest first.

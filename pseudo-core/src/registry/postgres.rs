@@ -70,11 +70,15 @@ ALTER TABLE projects ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE projects ADD COLUMN key_versions TEXT NOT NULL DEFAULT '1';
 ALTER TABLE audit ADD COLUMN key_version INTEGER;
 ",
+    // The token type a request wants (older requests: not said).
+    "
+ALTER TABLE requests ADD COLUMN token_type TEXT;
+",
 ];
 
 const PROJECT_COLS: &str =
     "id, owner, name, reversible, retention_end, treatment, format, created, key_version, key_versions";
-const REQUEST_COLS: &str = "id, project, org, requester, dataset, status";
+const REQUEST_COLS: &str = "id, project, org, requester, dataset, status, token_type";
 const TOKEN_COLS: &str =
     "jti, token_type, name, project, request, holder, org, created, expires, status, last_used, digest";
 const ACCESS_COLS: &str = "id, kind, name, principal, org, created_by, created, expires, status, last_used";
@@ -349,6 +353,9 @@ impl PostgresStore {
             organisation: org(get(row, 2)?)?,
             requester: get(row, 3)?,
             dataset: get(row, 4)?,
+            token_type: get::<Option<String>>(row, 6)?
+                .map(|t| TokenType::from_str(&t).map_err(|_| bad_row("token type")))
+                .transpose()?,
             status: request_status(&get::<String>(row, 5)?)?,
             history,
             id,
@@ -528,8 +535,16 @@ impl Store for PostgresStore {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(db_err)?;
         tx.execute(
-            &format!("INSERT INTO requests({REQUEST_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"),
-            &[&r.id, &r.project.as_str(), &r.organisation.to_string(), &r.requester, &r.dataset, &r.status.as_str()],
+            &format!("INSERT INTO requests({REQUEST_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[
+                &r.id,
+                &r.project.as_str(),
+                &r.organisation.to_string(),
+                &r.requester,
+                &r.dataset,
+                &r.status.as_str(),
+                &r.token_type.map(TokenType::as_str),
+            ],
         )
         .map_err(db_err)?;
         for (i, e) in r.history.iter().enumerate() {

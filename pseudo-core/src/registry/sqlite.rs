@@ -61,6 +61,10 @@ ALTER TABLE projects ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE projects ADD COLUMN key_versions TEXT NOT NULL DEFAULT '1';
 ALTER TABLE audit ADD COLUMN key_version INTEGER;
 ",
+    // The token type a request wants (older requests: not said).
+    "
+ALTER TABLE requests ADD COLUMN token_type TEXT;
+",
 ];
 
 /// The versions a project used, as stored: ascending, comma-separated (`"1,3"`).
@@ -251,12 +255,14 @@ impl SqliteStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let s: String = row.get(5)?;
+        let wanted: Option<String> = row.get(6)?;
         Ok(Request {
             id,
             project: project_id(row.get(1)?)?,
             organisation: org(row.get(2)?)?,
             requester: row.get(3)?,
             dataset: row.get(4)?,
+            token_type: wanted.as_deref().map(token_type).transpose()?,
             status: RequestStatus::parse(&s).ok_or_else(|| bad_row("request status"))?,
             history,
         })
@@ -324,7 +330,7 @@ impl SqliteStore {
 
 const PROJECT_COLS: &str =
     "id, owner, name, reversible, retention_end, treatment, format, created, key_version, key_versions";
-const REQUEST_COLS: &str = "id, project, org, requester, dataset, status";
+const REQUEST_COLS: &str = "id, project, org, requester, dataset, status, token_type";
 const TOKEN_COLS: &str =
     "jti, token_type, name, project, request, holder, org, created, expires, status, last_used, digest";
 const ACCESS_COLS: &str = "id, kind, name, principal, org, created_by, created, expires, status, last_used";
@@ -426,8 +432,16 @@ impl Store for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction().map_err(db_err)?;
         tx.execute(
-            &format!("INSERT INTO requests({REQUEST_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-            params![r.id, r.project.as_str(), r.organisation.to_string(), r.requester, r.dataset, r.status.as_str()],
+            &format!("INSERT INTO requests({REQUEST_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![
+                r.id,
+                r.project.as_str(),
+                r.organisation.to_string(),
+                r.requester,
+                r.dataset,
+                r.status.as_str(),
+                r.token_type.map(TokenType::as_str)
+            ],
         )
         .map_err(db_err)?;
         Self::write_history(&tx, r).map_err(db_err)?;

@@ -33,7 +33,7 @@ use axum::routing::get;
 use axum::Router;
 use maud::Markup;
 use pseudo_core::registry::{AccessKind, Collaborator, NewProject, Principal, Retention, Role, TokenStatusKind};
-use pseudo_core::{Error, ErrorKind, Method, OrgId, ProjectId, Result, Timestamp};
+use pseudo_core::{Error, ErrorKind, Method, OrgId, ProjectId, Result, Timestamp, TokenType};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{api, ops, parse, AppState};
@@ -699,7 +699,8 @@ async fn submit_request(State(s): State<AppState>, Path(id): Path<String>, req: 
     posted(s, req, move |s, cx, f, now| {
         let pid = ProjectId::new(&id)?;
         ops::visible_project(s.registry(), &cx.me, &pid)?;
-        let r = s.registry().submit_request(&cx.me, &pid, f.text("dataset"), now)?;
+        let wanted = f.opt("token_type").map(str::parse::<TokenType>).transpose()?;
+        let r = s.registry().submit_request_for(&cx.me, &pid, f.text("dataset"), wanted, now)?;
         Ok(Out::Redirect(format!("/requests/{}", seg(&r.id))))
     })
     .await

@@ -8,6 +8,16 @@ use pseudo_core::{AuditEvent, Timestamp, TokenType, Treatment};
 use super::{seg, shown_status, Ctx, Draft, CSRF_FIELD, ONCE_FIELD, SCRIPT_PATH, STYLE_PATH};
 use crate::ops::role_name;
 
+/// The token type a request wants, in words.
+fn wanted_text(t: Option<TokenType>) -> &'static str {
+    match t {
+        None => "not said",
+        Some(TokenType::Psn) => "pseudonymisation (psn)",
+        Some(TokenType::Sec) => "secondary (sec)",
+        Some(TokenType::Rev) => "reverse (rev)",
+    }
+}
+
 /// A message above the project form.
 pub(crate) enum Note {
     None,
@@ -269,12 +279,12 @@ pub(crate) fn project(cx: &Ctx, p: &Project, requests: &[Request]) -> Markup {
                 p { "No request yet." }
             } @else {
                 table id="requests" {
-                    thead { tr { th { "Request" } th { "Dataset" } th { "Organisation" } th { "Requester" } th { "Status" } } }
+                    thead { tr { th { "Request" } th { "Dataset" } th { "Token type wanted" } th { "Organisation" } th { "Requester" } th { "Status" } } }
                     tbody {
                         @for r in requests {
                             tr {
                                 td { a href={ "/requests/" (seg(&r.id)) } { (r.id) } }
-                                td { (r.dataset) } td { (r.organisation.to_string()) } td { (r.requester) } td { (r.status.as_str()) }
+                                td { (r.dataset) } td { (wanted_text(r.token_type)) } td { (r.organisation.to_string()) } td { (r.requester) } td { (r.status.as_str()) }
                             }
                         }
                     }
@@ -285,6 +295,13 @@ pub(crate) fn project(cx: &Ctx, p: &Project, requests: &[Request]) -> Markup {
                     (csrf(cx))
                     label for="dataset" { "Dataset to pseudonymise (a description)" }
                     input type="text" id="dataset" name="dataset" required;
+                    label for="token_type" { "Token type wanted (the administrator sees it when deciding)" }
+                    select id="token_type" name="token_type" {
+                        option value="" { "Not said" }
+                        option value="psn" { "Pseudonymisation (psn)" }
+                        option value="sec" { "Secondary (sec): level-2 pseudonyms of a source project" }
+                        option value="rev" { "Reverse (rev)" }
+                    }
                     div { button type="submit" id="request" { "Request a token" } }
                 }
             }
@@ -294,6 +311,12 @@ pub(crate) fn project(cx: &Ctx, p: &Project, requests: &[Request]) -> Markup {
 
 pub(crate) fn request(cx: &Ctx, r: &Request, p: &Project, no_reverse: Option<String>) -> Markup {
     let pending = r.status == RequestStatus::Pending;
+    // The generate form starts on the type the request wanted, where it can be issued.
+    let pick = match r.token_type {
+        Some(TokenType::Sec) => TokenType::Sec,
+        Some(TokenType::Rev) if no_reverse.is_none() => TokenType::Rev,
+        _ => TokenType::Psn,
+    };
     let ours = r.organisation == cx.me.organisation;
     layout(
         Some(cx),
@@ -302,6 +325,7 @@ pub(crate) fn request(cx: &Ctx, r: &Request, p: &Project, no_reverse: Option<Str
             dl id="request" {
                 dt { "Project" } dd { a href={ "/projects/" (seg(p.id.as_str())) } { (p.id.as_str()) } }
                 dt { "Dataset" } dd { (r.dataset) }
+                dt { "Token type wanted" } dd id="wanted" { (wanted_text(r.token_type)) }
                 dt { "Organisation" } dd { (r.organisation.to_string()) }
                 dt { "Requester" } dd { (r.requester) }
                 dt { "Status" } dd id="status" { (r.status.as_str()) }
@@ -340,11 +364,11 @@ pub(crate) fn request(cx: &Ctx, r: &Request, p: &Project, no_reverse: Option<Str
                     input type="text" id="expires" name="expires" value="30d";
                     fieldset {
                         legend { "Token type" }
-                        input type="radio" id="type-psn" name="type" value="psn" checked;
+                        input type="radio" id="type-psn" name="type" value="psn" checked[pick == TokenType::Psn];
                         label for="type-psn" { "Pseudonymisation (psn)" }
-                        input type="radio" id="type-sec" name="type" value="sec";
+                        input type="radio" id="type-sec" name="type" value="sec" checked[pick == TokenType::Sec];
                         label for="type-sec" { "Secondary (sec): level-2 pseudonyms of a source project" }
-                        input type="radio" id="type-rev" name="type" value="rev" disabled[no_reverse.is_some()];
+                        input type="radio" id="type-rev" name="type" value="rev" disabled[no_reverse.is_some()] checked[pick == TokenType::Rev];
                         label for="type-rev" { "Reverse (rev)" }
                         @if let Some(why) = &no_reverse {
                             p.notice id="no-reverse" { "Reverse tokens are not available: " (why) "." }

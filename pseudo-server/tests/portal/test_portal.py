@@ -21,7 +21,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -252,15 +252,18 @@ def test_the_whole_story(server, browsers):
     go(bob, bob.find_element(By.LINK_TEXT, "cohort"))
     assert absent(bob, "#add-collaborator")
     bob.find_element(By.ID, "dataset").send_keys("admissions 2026")
+    Select(bob.find_element(By.ID, "token_type")).select_by_value("rev")
     go(bob, bob.find_element(By.ID, "request"))
     request_url = bob.current_url
     assert "/requests/req_" in request_url
     assert text(bob, "#status") == "pending"
+    assert text(bob, "#wanted") == "reverse (rev)"
     assert absent(bob, "#decide") and absent(bob, "#generate")
     shot(bob, "05-request-pending")
 
-    # The administrator approves it with a comment.
+    # The administrator approves it with a comment, seeing which token type Bob wants.
     admin.get(request_url)
+    assert text(admin, "#wanted") == "reverse (rev)"
     admin.find_element(By.ID, "comment").send_keys("approved for the 2026 intake")
     shot(admin, "06-request-decide")
     go(admin, admin.find_element(By.ID, "approve"))
@@ -271,6 +274,8 @@ def test_the_whole_story(server, browsers):
     bob.get(request_url)
     assert not bob.find_element(By.ID, "type-rev").is_enabled()
     assert "may not reverse" in text(bob, "#no-reverse")
+    # The wanted reverse type cannot be issued, so the form starts on pseudonymisation.
+    assert bob.find_element(By.ID, "type-psn").is_selected()
     shot(bob, "07-generate")
     bob.find_element(By.ID, "token-name").send_keys("admissions")
     bob.find_element(By.ID, "type-psn").click()
