@@ -545,6 +545,11 @@ typedef struct {
 } pseudo_new_project;
 
 /**
+ * The type of an issued operation token: a `PSEUDO_TOKEN_TYPE_*` value.
+ */
+typedef uint32_t pseudo_token_type;
+
+/**
  * Where a request stands: a `PSEUDO_REQUEST_*` value.
  */
 typedef uint32_t pseudo_request_status;
@@ -635,11 +640,6 @@ typedef struct {
    */
   const char *source_organisation;
 } pseudo_issue_request;
-
-/**
- * The type of an issued operation token: a `PSEUDO_TOKEN_TYPE_*` value.
- */
-typedef uint32_t pseudo_token_type;
 
 /**
  * A token's or access token's status: a `PSEUDO_RECORD_*` value. (Deleted records are gone.)
@@ -2019,6 +2019,39 @@ pseudo_status pseudo_registry_submit_request(const pseudo_registry *registry,
                                              const char *dataset,
                                              int64_t now,
                                              pseudo_request **out);
+
+/**
+ * `pseudo_registry_submit_request`, saying which token type is wanted: `*token_type` is a
+ * `PSEUDO_TOKEN_TYPE_PSN`, `_SEC` or `_REV` value, or `token_type` is NULL (not said). The
+ * administrator who decides sees it; a token of another type can still be issued for the
+ * approved request, under the same rules. Read it back with `pseudo_request_token_type`.
+ *
+ * Returns as `pseudo_registry_submit_request`, and `PSEUDO_INVALID_ARGUMENT` for a value that
+ * is not a token type.
+ *
+ * # Safety
+ * As `pseudo_registry_submit_request`; `token_type` is NULL or readable.
+ */
+pseudo_status pseudo_registry_submit_request_for(const pseudo_registry *registry,
+                                                 const pseudo_principal *actor,
+                                                 const char *project,
+                                                 const char *dataset,
+                                                 const pseudo_token_type *token_type,
+                                                 int64_t now,
+                                                 pseudo_request **out);
+
+/**
+ * The token type `request` wants: `*said` false when the request did not say (then `*out` is
+ * left as it was), else true with `*out` a `PSEUDO_TOKEN_TYPE_*` value.
+ *
+ * Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `request` is NULL or a live handle; `said` and `out` are NULL or writable.
+ */
+pseudo_status pseudo_request_token_type(const pseudo_request *request,
+                                        bool *said,
+                                        pseudo_token_type *out);
 
 /**
  * An administrator approves (`approve` true) or rejects a pending request at `now`, with an

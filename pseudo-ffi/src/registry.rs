@@ -225,6 +225,7 @@ pub struct pseudo_request {
     organisation: CString,
     requester: CString,
     dataset: CString,
+    token_type: Option<TokenType>,
     status: pseudo_request_status,
     history: Vec<OwnedEvent>,
 }
@@ -374,6 +375,16 @@ fn token_type(t: TokenType) -> pseudo_token_type {
     }
 }
 
+/// A `PSEUDO_TOKEN_TYPE_*` value as the core's type (`PSEUDO_TOKEN_TYPE_UNKNOWN` is no type).
+fn core_token_type(t: pseudo_token_type) -> FfiResult<TokenType> {
+    match t {
+        PSEUDO_TOKEN_TYPE_PSN => Ok(TokenType::Psn),
+        PSEUDO_TOKEN_TYPE_SEC => Ok(TokenType::Sec),
+        PSEUDO_TOKEN_TYPE_REV => Ok(TokenType::Rev),
+        _ => Err(Fail::invalid("the token type is PSEUDO_TOKEN_TYPE_PSN, _SEC or _REV")),
+    }
+}
+
 fn config_out(c: &ProjectConfig) -> pseudo_project_config {
     use pseudo_core::{Method, OutputFormat, Treatment};
     pseudo_project_config {
@@ -420,6 +431,7 @@ fn owned_request(r: &Request) -> FfiResult<pseudo_request> {
         organisation: org_text(&r.organisation)?,
         requester: c(&r.requester)?,
         dataset: c(&r.dataset)?,
+        token_type: r.token_type,
         status: request_status(r.status),
         history: r
             .history
@@ -919,6 +931,71 @@ pub unsafe extern "C" fn pseudo_registry_submit_request(
         let r = owned_request(&reg.submit_request(&actor, &id, dataset, timestamp(now))?)?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { put(out, boxed(r)) };
+        Ok(())
+    })
+}
+
+/// `pseudo_registry_submit_request`, saying which token type is wanted: `*token_type` is a
+/// `PSEUDO_TOKEN_TYPE_PSN`, `_SEC` or `_REV` value, or `token_type` is NULL (not said). The
+/// administrator who decides sees it; a token of another type can still be issued for the
+/// approved request, under the same rules. Read it back with `pseudo_request_token_type`.
+///
+/// Returns as `pseudo_registry_submit_request`, and `PSEUDO_INVALID_ARGUMENT` for a value that
+/// is not a token type.
+///
+/// # Safety
+/// As `pseudo_registry_submit_request`; `token_type` is NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_registry_submit_request_for(
+    registry: *const pseudo_registry,
+    actor: *const pseudo_principal,
+    project: *const c_char,
+    dataset: *const c_char,
+    token_type: *const pseudo_token_type,
+    now: i64,
+    out: *mut *mut pseudo_request,
+) -> pseudo_status {
+    guard(|| {
+        out_check(out, "out")?;
+        // SAFETY: forwarded contract.
+        let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
+        let id = project_id(arg!(text project))?;
+        let dataset = arg!(text dataset);
+        // SAFETY: NULL or readable by contract.
+        let wanted = match unsafe { token_type.as_ref() } {
+            None => None,
+            Some(t) => Some(core_token_type(*t)?),
+        };
+        let r = owned_request(&reg.submit_request_for(&actor, &id, dataset, wanted, timestamp(now))?)?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(out, boxed(r)) };
+        Ok(())
+    })
+}
+
+/// The token type `request` wants: `*said` false when the request did not say (then `*out` is
+/// left as it was), else true with `*out` a `PSEUDO_TOKEN_TYPE_*` value.
+///
+/// Returns `PSEUDO_OK`, `PSEUDO_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `request` is NULL or a live handle; `said` and `out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pseudo_request_token_type(
+    request: *const pseudo_request,
+    said: *mut bool,
+    out: *mut pseudo_token_type,
+) -> pseudo_status {
+    guard(|| {
+        let r = arg!(handle request);
+        out_check(said, "said")?;
+        out_check(out, "out")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { put(said, r.token_type.is_some()) };
+        if let Some(t) = r.token_type {
+            // SAFETY: checked non-NULL; writable by contract.
+            unsafe { put(out, token_type(t)) };
+        }
         Ok(())
     })
 }

@@ -295,9 +295,43 @@ static void test_projects_and_requests(const pseudo_registry *reg) {
   EXPECT(pseudo_request_history_get(r, 1, &ev), PSEUDO_INDEX_OUT_OF_RANGE);
   EXPECT(pseudo_request_history_get(NULL, 0, &ev), PSEUDO_NULL_ARGUMENT);
   EXPECT(pseudo_request_history_get(r, 0, NULL), PSEUDO_NULL_ARGUMENT);
+  /* The token type wanted: not said by pseudo_registry_submit_request; said, read back, and a
+     value that is no type refused (then rejected at once, so it does not stay pending). */
+  bool said = true;
+  pseudo_token_type wanted = PSEUDO_TOKEN_TYPE_UNKNOWN;
+  EXPECT(pseudo_request_token_type(r, &said, &wanted), PSEUDO_OK);
+  CHECK(!said && wanted == PSEUDO_TOKEN_TYPE_UNKNOWN);
+  EXPECT(pseudo_request_token_type(NULL, &said, &wanted), PSEUDO_NULL_ARGUMENT);
+  EXPECT(pseudo_request_token_type(r, NULL, &wanted), PSEUDO_NULL_ARGUMENT);
+  EXPECT(pseudo_request_token_type(r, &said, NULL), PSEUDO_NULL_ARGUMENT);
   char pending[64];
-  request_id(r, pending, sizeof pending);
+  request_id(r, pending, sizeof pending); /* frees r */
   pseudo_request_free(NULL);
+  pseudo_token_type rev = PSEUDO_TOKEN_TYPE_REV, bogus = 7;
+  pseudo_request *w = NULL;
+  EXPECT(pseudo_registry_submit_request_for(reg, &researcher, "P1", "d", &bogus, now_s, &w), PSEUDO_INVALID_ARGUMENT);
+  EXPECT(pseudo_registry_submit_request_for(reg, &researcher, "P1", "d", &rev, now_s, NULL), PSEUDO_NULL_ARGUMENT);
+  CHECK(w == NULL);
+  EXPECT(pseudo_registry_submit_request_for(reg, &researcher, "P1", "wants rev", &rev, now_s, &w), PSEUDO_OK);
+  EXPECT(pseudo_request_token_type(w, &said, &wanted), PSEUDO_OK);
+  CHECK(said && wanted == PSEUDO_TOKEN_TYPE_REV);
+  char wants[64];
+  request_id(w, wants, sizeof wants); /* frees w */
+  w = NULL;
+  EXPECT(pseudo_registry_request(reg, wants, &w), PSEUDO_OK);
+  said = false;
+  wanted = PSEUDO_TOKEN_TYPE_UNKNOWN;
+  EXPECT(pseudo_request_token_type(w, &said, &wanted), PSEUDO_OK);
+  CHECK(said && wanted == PSEUDO_TOKEN_TYPE_REV); /* as stored */
+  pseudo_request_free(w);
+  w = NULL;
+  EXPECT(pseudo_registry_submit_request_for(reg, &researcher, "P1", "not said", NULL, now_s, &w), PSEUDO_OK);
+  EXPECT(pseudo_request_token_type(w, &said, &wanted), PSEUDO_OK);
+  CHECK(!said);
+  char unsaid[64];
+  request_id(w, unsaid, sizeof unsaid); /* frees w */
+  EXPECT(pseudo_registry_decide_request(reg, &admin, wants, false, "test", now_s, NULL), PSEUDO_OK);
+  EXPECT(pseudo_registry_decide_request(reg, &admin, unsaid, false, "test", now_s, NULL), PSEUDO_OK);
 
   /* While a request is pending, collaborators are frozen; no token for a pending request. */
   REFUSED(pseudo_registry_add_collaborator(reg, &owner, "P1", ORG3, false), PSEUDO_INVALID_STATE, "request_pending");
