@@ -922,17 +922,8 @@ pub unsafe extern "C" fn pseudo_registry_submit_request(
     now: i64,
     out: *mut *mut pseudo_request,
 ) -> pseudo_status {
-    guard(|| {
-        out_check(out, "out")?;
-        // SAFETY: forwarded contract.
-        let (reg, actor) = unsafe { reg_actor(registry, actor, "actor") }?;
-        let id = project_id(arg!(text project))?;
-        let dataset = arg!(text dataset);
-        let r = owned_request(&reg.submit_request(&actor, &id, dataset, timestamp(now))?)?;
-        // SAFETY: checked non-NULL; writable by contract.
-        unsafe { put(out, boxed(r)) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract; a NULL token type is "not said".
+    unsafe { pseudo_registry_submit_request_for(registry, actor, project, dataset, ptr::null(), now, out) }
 }
 
 /// `pseudo_registry_submit_request`, saying which token type is wanted: `*token_type` is a
