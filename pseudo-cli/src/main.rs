@@ -252,17 +252,20 @@ enum TokenCmd {
     List,
     /// Revoke a token: the engine refuses it from its next call.
     Revoke {
-        /// The token id (jti).
+        /// The token id (jti; it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         jti: String,
     },
     /// Restore a revoked, unexpired token.
     Restore {
-        /// The token id (jti).
+        /// The token id (jti; it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         jti: String,
     },
     /// Delete a revoked token's record (it stays refused).
     Delete {
-        /// The token id (jti).
+        /// The token id (jti; it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         jti: String,
     },
 }

@@ -127,6 +127,11 @@ fn tokens_are_refused_with_exit_status_4() {
         list.as_array().unwrap().iter().find(|t| t["status"] == "active").unwrap()["jti"].as_str().unwrap().to_owned();
     assert_eq!(pseudo(&f.data(), &["token", "delete", &active]).status.code(), Some(4));
     ok(&f.data(), &["token", "delete", &jti]);
+    // A token id may start with '-' (it is base64url): it is read as the id, never as an option.
+    for verb in ["revoke", "restore", "delete"] {
+        let out = pseudo(&f.data(), &["token", verb, "-no-such-token"]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no such token"), "{verb}: {out:?}");
+    }
 }
 
 #[test]
