@@ -312,17 +312,8 @@ pub unsafe extern "C" fn pseudo_authority_issue(
     now: i64,
     out: *mut *mut pseudo_token,
 ) -> pseudo_status {
-    guard(|| {
-        let authority = arg!(handle authority);
-        let request = arg!(handle request);
-        out_check(out, "out")?;
-        // SAFETY: forwarded contract.
-        let request = unsafe { token_request(request) }?;
-        let issued = authority.inner.issue_at(&request, timestamp(now))?;
-        // SAFETY: checked non-NULL; writable by contract.
-        unsafe { put(out, boxed(pseudo_token::from_issued(issued))) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract; version 0 is the authority's own, for the project and a source.
+    unsafe { pseudo_authority_issue_for_version(authority, request, 0, 0, now, out) }
 }
 
 /// Frees an authority, wiping its signing key. NULL is a no-op; freeing twice is undefined.

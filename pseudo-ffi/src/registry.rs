@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use pseudo_core::registry::{
     AccessKind, AccessTokenRecord, Collaborator, IssueKind, MemoryStore, NewAccessToken, NewProject, Principal,
-    Registry, RegistryOptions, Request, RequestStatus, Retention, Role, TokenRecord, TokenStatusKind,
+    Project, Registry, RegistryOptions, Request, RequestStatus, Retention, Role, TokenRecord, TokenStatusKind,
 };
 use pseudo_core::{AuditEvent, OrgId, ProjectConfig, ProjectId, TokenType};
 use zeroize::Zeroizing;
@@ -707,13 +707,28 @@ pub unsafe extern "C" fn pseudo_registry_project_key_version(
     project: *const c_char,
     out: *mut u16,
 ) -> pseudo_status {
+    // SAFETY: forwarded contract.
+    unsafe { project_out(registry, project, out, |p| p.key_version) }
+}
+
+/// The body of the project getters: looks project `project` up and writes `field` of it to `*out`.
+///
+/// # Safety
+/// `registry` is NULL or a live handle; `project` is NULL or NUL-terminated; `out` is NULL or
+/// writable.
+unsafe fn project_out<T>(
+    registry: *const pseudo_registry,
+    project: *const c_char,
+    out: *mut T,
+    field: impl FnOnce(&Project) -> T,
+) -> pseudo_status {
     guard(|| {
         let reg = arg!(handle registry);
         let id = project_id(arg!(text project))?;
         out_check(out, "out")?;
         let p = reg.inner.project(&id)?;
         // SAFETY: checked non-NULL; writable by contract.
-        unsafe { put(out, p.key_version) };
+        unsafe { put(out, field(&p)) };
         Ok(())
     })
 }
@@ -859,15 +874,8 @@ pub unsafe extern "C" fn pseudo_registry_project_config(
     project: *const c_char,
     out: *mut pseudo_project_config,
 ) -> pseudo_status {
-    guard(|| {
-        let reg = arg!(handle registry);
-        let id = project_id(arg!(text project))?;
-        out_check(out, "out")?;
-        let p = reg.inner.project(&id)?;
-        // SAFETY: checked non-NULL; writable by contract.
-        unsafe { put(out, config_out(&p.config)) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe { project_out(registry, project, out, |p| config_out(&p.config)) }
 }
 
 /// Adds (or updates) collaborator `organisation` (UUID text) of project `project`, with or
